@@ -1,0 +1,66 @@
+//! dtype conversion and copies.
+
+use crate::cpu::map::{assign, map1};
+use crate::{dispatch, DType, Element, Result, Tensor};
+
+/// Same storage region? (conservative overlap test for in-place writes)
+fn may_overlap(a: &Tensor, b: &Tensor) -> bool {
+    if !a.storage().ptr_eq(b.storage()) {
+        return false;
+    }
+    let span = |t: &Tensor| {
+        let sz = t.dtype().size();
+        (t.offset() * sz, t.layout().storage_span() * sz)
+    };
+    let ((a0, a1), (b0, b1)) = (span(a), span(b));
+    a0 < b1 && b0 < a1
+}
+
+impl Tensor {
+    /// Converts to `dtype`; returns `self` unchanged when it already has it.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        Ok(cast_copy(self, dtype))
+    }
+
+    /// Contiguous version (a copy only when needed).
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        Ok(cast_copy(self, self.dtype()))
+    }
+
+    /// A new contiguous tensor with the same values (`Tensor.clone`).
+    pub fn deep_clone(&self) -> Result<Tensor> {
+        Ok(cast_copy(self, self.dtype()))
+    }
+
+    /// `self.copy_(src)`: broadcasts and casts `src` into this tensor's memory.
+    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        crate::ops::check_same_device(&[self, src])?;
+        crate::layout::broadcast_shapes(self.shape(), src.shape()).and_then(|s| {
+            if s != self.shape() {
+                crate::bail!(
+                    runtime,
+                    "output with shape {} doesn't match the broadcast shape {}",
+                    crate::layout::fmt_shape(self.shape()),
+                    crate::layout::fmt_shape(&s)
+                );
+            }
+            Ok(())
+        })?;
+        // Reading and writing overlapping memory in one pass is unsafe; go through a temporary.
+        let src = if may_overlap(self, src) { src.deep_clone()? } else { src.clone() };
+        dispatch!(src.dtype(), S => dispatch!(self.dtype(), D => assign::<S, D>(self, &src, D::cast_from)));
+        self.bump_version();
+        Ok(())
+    }
+}
+
+/// A contiguous copy of `t` converted to `dtype`.
+pub(crate) fn cast_copy(t: &Tensor, dtype: DType) -> Tensor {
+    dispatch!(t.dtype(), S => dispatch!(dtype, D => map1::<S, D>(t, D::cast_from)))
+}

@@ -1,0 +1,164 @@
+//! Reductions: dims handling, keepdim, output dtypes; kernels in `cpu::reduce`.
+
+use crate::cpu::reduce::{reduce, ArgExt, ExtValue, IntProd, Prod, Sum, Truth};
+use crate::layout::wrap_dims;
+use crate::ops::binary::{binary, Arg, BinaryOp};
+use crate::{bail, dispatch, DType, Result, Scalar, Tensor};
+
+impl Tensor {
+    /// Normalised, sorted reduction dims; `None` or empty means all dims.
+    pub fn reduction_dims(&self, dims: Option<&[i64]>) -> Result<Vec<usize>> {
+        match dims {
+            None => Ok((0..self.ndim()).collect()),
+            Some(d) if d.is_empty() => Ok((0..self.ndim()).collect()),
+            Some(d) => {
+                let mut v = wrap_dims(d, self.ndim())?;
+                if self.ndim() == 0 {
+                    v.clear();
+                }
+                v.sort();
+                Ok(v)
+            }
+        }
+    }
+
+    /// Reinserts reduced dims as size 1 when `keepdim`.
+    pub(crate) fn keepdim_shape(&self, out: Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
+        if !keepdim {
+            return Ok(out);
+        }
+        let shape: Vec<i64> =
+            (0..self.ndim()).map(|d| if dims.contains(&d) { 1 } else { self.shape()[d] as i64 }).collect();
+        out.view(&shape)
+    }
+
+    pub fn sum(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let d = self.reduction_dims(dims)?;
+        let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() { self.dtype() } else { DType::I64 });
+        let x = self.to_dtype(out_dt)?;
+        let r = match out_dt {
+            DType::F32 => reduce::<f32, _>(&x, &d, &Sum),
+            DType::F64 => reduce::<f64, _>(&x, &d, &Sum),
+            DType::I64 => reduce::<i64, _>(&x, &d, &Sum),
+            DType::F16 | DType::BF16 => reduce::<f32, _>(&x.to_dtype(DType::F32)?, &d, &Sum).to_dtype(out_dt)?,
+            _ => reduce::<i64, _>(&x.to_dtype(DType::I64)?, &d, &Sum).to_dtype(out_dt)?,
+        };
+        self.keepdim_shape(r, &d, keepdim)
+    }
+
+    pub fn mean(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let dt = dtype.unwrap_or(self.dtype());
+        if !dt.is_floating_point() {
+            bail!(
+                runtime,
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}",
+                dt.legacy_name()
+            );
+        }
+        let d = self.reduction_dims(dims)?;
+        let count: usize = d.iter().map(|&i| self.shape()[i]).product();
+        let s = self.sum(dims, keepdim, Some(dt))?;
+        binary(BinaryOp::Div, Arg::T(&s), Arg::S(Scalar::Float(count as f64)))
+    }
+
+    pub fn prod(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let d = self.reduction_dims(dims)?;
+        let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() { self.dtype() } else { DType::I64 });
+        let x = self.to_dtype(out_dt)?;
+        let r = if out_dt.is_floating_point() {
+            dispatch!(out_dt, T => reduce::<T, _>(&x, &d, &Prod)).to_dtype(out_dt)?
+        } else {
+            dispatch!(out_dt, T => reduce::<T, _>(&x, &d, &IntProd)).to_dtype(out_dt)?
+        };
+        self.keepdim_shape(r, &d, keepdim)
+    }
+
+    /// amax/amin over dims.
+    pub fn extreme(&self, dims: Option<&[i64]>, keepdim: bool, max: bool) -> Result<Tensor> {
+        let d = self.reduction_dims(dims)?;
+        self.check_nonempty_reduction(&d, if max { "max" } else { "min" })?;
+        let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ExtValue(ArgExt { max })));
+        self.keepdim_shape(r, &d, keepdim)
+    }
+
+    /// argmax/argmin over one dim, or over the flattened tensor when `dim` is None.
+    pub fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, max: bool) -> Result<Tensor> {
+        if self.dtype() == DType::Bool {
+            bail!(runtime, "\"{}_cpu\" not implemented for 'Bool'", if max { "argmax" } else { "argmin" });
+        }
+        match dim {
+            None => {
+                let flat = self.reshape(&[-1])?;
+                flat.check_nonempty_reduction(&[0], if max { "argmax" } else { "argmin" })?;
+                let r = dispatch!(self.dtype(), T => reduce::<T, _>(&flat, &[0], &ArgExt { max }));
+                if keepdim {
+                    r.reshape(&vec![1; self.ndim()])
+                } else {
+                    Ok(r)
+                }
+            }
+            Some(dm) => {
+                let d = self.reduction_dims(Some(&[dm]))?;
+                self.check_nonempty_reduction(&d, if max { "argmax" } else { "argmin" })?;
+                let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ArgExt { max }));
+                self.keepdim_shape(r, &d, keepdim)
+            }
+        }
+    }
+
+    /// `max(dim)` / `min(dim)`: (values, indices).
+    pub fn extreme_dim(&self, dim: i64, keepdim: bool, max: bool) -> Result<(Tensor, Tensor)> {
+        let idx = self.arg_extreme(Some(dim), true, max)?;
+        let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
+        let vals = if self.ndim() == 0 { self.clone() } else { self.gather(d, &idx)? };
+        if keepdim || self.ndim() == 0 {
+            Ok((vals.deep_clone()?, idx))
+        } else {
+            Ok((vals.squeeze(Some(&[d]))?.deep_clone()?, idx.squeeze(Some(&[d]))?))
+        }
+    }
+
+    pub fn all(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        self.truth(dims, keepdim, true)
+    }
+    pub fn any(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        self.truth(dims, keepdim, false)
+    }
+    fn truth(&self, dims: Option<&[i64]>, keepdim: bool, all: bool) -> Result<Tensor> {
+        let d = self.reduction_dims(dims)?;
+        let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &Truth { all }));
+        // PyTorch keeps uint8 for uint8 inputs
+        let r = if self.dtype() == DType::U8 { r.to_dtype(DType::U8)? } else { r };
+        self.keepdim_shape(r, &d, keepdim)
+    }
+
+    fn check_nonempty_reduction(&self, dims: &[usize], name: &str) -> Result<()> {
+        if self.numel() == 0 && (dims.is_empty() || dims.iter().any(|&d| self.shape()[d] == 0) || self.ndim() == 0) {
+            bail!(
+                index,
+                "{}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.",
+                name
+            );
+        }
+        Ok(())
+    }
+
+    /// `var`/`std` with Bessel-style `correction`, two-pass for accuracy.
+    pub fn var(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        if !self.dtype().is_floating_point() {
+            bail!(runtime, "std and var only support floating point and complex dtypes");
+        }
+        let d = self.reduction_dims(dims)?;
+        let n: usize = d.iter().map(|&i| self.shape()[i]).product();
+        let di: Vec<i64> = d.iter().map(|&x| x as i64).collect();
+        let mean = self.mean(Some(&di), true, None)?;
+        let dev = binary(BinaryOp::Sub, Arg::T(self), Arg::T(&mean))?;
+        let sq = binary(BinaryOp::Mul, Arg::T(&dev), Arg::T(&dev))?;
+        let s = sq.sum(Some(&di), keepdim, None)?;
+        let denom = (n as f64 - correction).max(0.0);
+        binary(BinaryOp::Div, Arg::T(&s), Arg::S(Scalar::Float(denom)))
+    }
+    pub fn std(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        self.var(dims, correction, keepdim)?.float_op(crate::ops::unary::FloatOp::Sqrt)
+    }
+}

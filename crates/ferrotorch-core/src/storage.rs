@@ -1,0 +1,74 @@
+//! Reference-counted, untyped buffers. Views of a tensor share one `Storage`.
+//!
+//! CPU memory is addressed through a raw pointer so that views can write
+//! through shared storage (PyTorch semantics); the `owner` keeps the memory
+//! alive, whether it is a Rust allocation or a foreign buffer (a numpy array).
+
+use crate::{Device, Error, Result};
+use std::any::Any;
+use std::sync::Arc;
+
+pub struct CpuBuffer {
+    ptr: *mut u8,
+    nbytes: usize,
+    _owner: Box<dyn Any + Send + Sync>,
+}
+
+// The buffer is plain memory; synchronising concurrent writers is the
+// caller's responsibility, as in PyTorch.
+unsafe impl Send for CpuBuffer {}
+unsafe impl Sync for CpuBuffer {}
+
+pub enum StorageImpl {
+    Cpu(CpuBuffer),
+}
+
+#[derive(Clone)]
+pub struct Storage(Arc<StorageImpl>);
+
+impl Storage {
+    pub fn from_vec<T: Send + Sync + 'static>(mut v: Vec<T>) -> Storage {
+        let nbytes = v.len() * std::mem::size_of::<T>();
+        let ptr = v.as_mut_ptr() as *mut u8;
+        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: Box::new(v) })))
+    }
+
+    /// Wraps foreign memory; `owner` must keep `ptr..ptr+nbytes` valid while alive.
+    ///
+    /// # Safety
+    /// `ptr` must be valid for reads and writes of `nbytes` for the owner's lifetime.
+    pub unsafe fn from_foreign(ptr: *mut u8, nbytes: usize, owner: Box<dyn Any + Send + Sync>) -> Storage {
+        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: owner })))
+    }
+
+    pub fn device(&self) -> Device {
+        match &*self.0 {
+            StorageImpl::Cpu(_) => Device::Cpu,
+        }
+    }
+    pub fn nbytes(&self) -> usize {
+        match &*self.0 {
+            StorageImpl::Cpu(b) => b.nbytes,
+        }
+    }
+    /// Base pointer of CPU memory.
+    pub fn cpu_ptr(&self) -> Result<*mut u8> {
+        match &*self.0 {
+            StorageImpl::Cpu(b) => Ok(b.ptr),
+        }
+    }
+    pub fn ptr_eq(&self, other: &Storage) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn data_ptr(&self) -> usize {
+        match &*self.0 {
+            StorageImpl::Cpu(b) => b.ptr as usize,
+        }
+    }
+    pub fn require_cpu(&self) -> Result<()> {
+        match self.device() {
+            Device::Cpu => Ok(()),
+            d => Err(Error::runtime(format!("expected a CPU tensor, got {d}"))),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `ferrotorch.dtype` and `ferrotorch.device` objects.
+
+use ferrotorch_core::{DType, Device};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyString;
+
+#[pyclass(name = "dtype", module = "ferrotorch", frozen, eq, hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PyDType(pub DType);
+
+#[pymethods]
+impl PyDType {
+    fn __repr__(&self) -> String {
+        format!("torch.{}", self.0.name())
+    }
+    #[getter]
+    fn is_floating_point(&self) -> bool {
+        self.0.is_floating_point()
+    }
+    #[getter]
+    fn is_complex(&self) -> bool {
+        false
+    }
+    #[getter]
+    fn is_signed(&self) -> bool {
+        self.0.is_signed()
+    }
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.0.size()
+    }
+    fn __reduce__(&self) -> String {
+        self.0.name().to_string()
+    }
+}
+
+static DTYPES: PyOnceLock<Vec<Py<PyDType>>> = PyOnceLock::new();
+
+/// The canonical (identity-comparable) Python object of a dtype.
+pub fn dtype_obj(py: Python<'_>, d: DType) -> Py<PyDType> {
+    let all = DTYPES.get_or_init(py, || {
+        DType::ALL.iter().map(|&d| Py::new(py, PyDType(d)).expect("dtype object")).collect()
+    });
+    let i = DType::ALL.iter().position(|&x| x == d).unwrap();
+    all[i].clone_ref(py)
+}
+
+/// Accepts a ferrotorch dtype, or a numpy dtype/type and Python `float`/`int`/`bool`.
+pub fn extract_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
+    if let Ok(d) = obj.cast::<PyDType>() {
+        return Ok(d.get().0);
+    }
+    let py = obj.py();
+    let builtins = py.import("builtins")?;
+    if obj.is(&builtins.getattr("float")?) {
+        return Ok(DType::F64);
+    }
+    if obj.is(&builtins.getattr("int")?) {
+        return Ok(DType::I64);
+    }
+    if obj.is(&builtins.getattr("bool")?) {
+        return Ok(DType::Bool);
+    }
+    if let Ok(np) = py.import("numpy") {
+        if let Ok(d) = np.getattr("dtype")?.call1((obj,)) {
+            let name: String = d.getattr("name")?.extract()?;
+            if let Some(&dt) = DType::ALL.iter().find(|x| x.name() == name) {
+                return Ok(dt);
+            }
+        }
+    }
+    Err(PyTypeError::new_err(format!("expected a dtype, got {}", obj.repr()?)))
+}
+
+pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => extract_dtype(o).map(Some),
+    }
+}
+
+#[pyclass(name = "device", module = "ferrotorch", frozen, eq, hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PyDevice(pub Device);
+
+#[pymethods]
+impl PyDevice {
+    #[new]
+    #[pyo3(signature = (spec, index=None))]
+    fn new(spec: &Bound<'_, PyAny>, index: Option<i64>) -> PyResult<Self> {
+        if let Ok(d) = spec.cast::<PyDevice>() {
+            return Ok(*d.get());
+        }
+        if let Ok(i) = spec.extract::<i64>() {
+            return Ok(PyDevice(Device::Cuda(i as usize)));
+        }
+        let s: String = spec.extract()?;
+        parse_device(&s, index).map(PyDevice)
+    }
+    #[getter]
+    fn r#type(&self) -> &'static str {
+        self.0.type_name()
+    }
+    #[getter]
+    fn index(&self) -> Option<usize> {
+        self.0.index()
+    }
+    fn __repr__(&self) -> String {
+        match self.0.index() {
+            None => format!("device(type='{}')", self.0.type_name()),
+            Some(i) => format!("device(type='{}', index={})", self.0.type_name(), i),
+        }
+    }
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<Device> {
+    let (kind, idx) = match s.split_once(':') {
+        Some((k, i)) => (k, Some(i.parse::<i64>().map_err(|_| PyRuntimeError::new_err(format!("Invalid device string: '{s}'")))?)),
+        None => (s, index),
+    };
+    match kind {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(idx.unwrap_or(0).max(0) as usize)),
+        _ => Err(PyRuntimeError::new_err(format!(
+            "Expected one of cpu, cuda, ... device type at start of device string: {s}"
+        ))),
+    }
+}
+
+/// `device=` keyword: a device, a string, an int, or None (CPU).
+pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
+    let d = match obj {
+        None => return Ok(Device::Cpu),
+        Some(o) if o.is_none() => return Ok(Device::Cpu),
+        Some(o) => {
+            if let Ok(d) = o.cast::<PyDevice>() {
+                d.get().0
+            } else if let Ok(s) = o.cast::<PyString>() {
+                parse_device(&s.to_cow()?, None)?
+            } else if let Ok(i) = o.extract::<i64>() {
+                Device::Cuda(i as usize)
+            } else {
+                return Err(PyTypeError::new_err("expected a device"));
+            }
+        }
+    };
+    if d != Device::Cpu {
+        return Err(PyRuntimeError::new_err(
+            "Torch not compiled with CUDA enabled",
+        ));
+    }
+    Ok(d)
+}

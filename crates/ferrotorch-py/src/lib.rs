@@ -1,0 +1,53 @@
+//! `ferrotorch._C`: thin PyO3 bindings over ferrotorch-core. Argument parsing
+//! and Python conversions only; the math lives in the core crate.
+#![allow(non_snake_case)]
+
+mod convert;
+mod dtype;
+mod errors;
+mod functions;
+mod tensor;
+mod tensor_ops;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<tensor::PyTensor>()?;
+    m.add_class::<dtype::PyDType>()?;
+    m.add_class::<dtype::PyDevice>()?;
+    m.add_class::<functions::PyGenerator>()?;
+    for d in ferrotorch_core::DType::ALL {
+        m.add(d.name(), dtype::dtype_obj(py, d))?;
+    }
+    m.add_function(wrap_pyfunction!(functions::tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::as_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::zeros, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::ones, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::empty, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::full, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::full_like, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::arange, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::linspace, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::logspace, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::eye, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::rand, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::randn, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::randint, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::randperm, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::normal, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::initial_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::get_rng_state, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::set_rng_state, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::get_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::set_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::promote_types, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::can_cast, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::result_type, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::r#where, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::is_tensor, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def pytest_runtest_makereport(item, call):
+    # A Rust panic reaching Python is a bug even when a test expected an exception.
+    if call.excinfo is not None and call.excinfo.typename == "PanicException":
+        raise AssertionError("Rust panic reached Python: %s" % call.excinfo.value)
