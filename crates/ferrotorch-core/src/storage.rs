@@ -19,6 +19,23 @@ pub struct CpuBuffer {
 unsafe impl Send for CpuBuffer {}
 unsafe impl Sync for CpuBuffer {}
 
+/// Large buffers are 2 MiB aligned and advised as transparent huge pages:
+/// first-touch page faults otherwise dominate big elementwise ops.
+const HUGE_ALLOC_BYTES: usize = 1 << 20;
+const HUGE_PAGE: usize = 2 << 20;
+
+struct AlignedBuf {
+    ptr: *mut u8,
+    layout: std::alloc::Layout,
+}
+unsafe impl Send for AlignedBuf {}
+unsafe impl Sync for AlignedBuf {}
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        unsafe { std::alloc::dealloc(self.ptr, self.layout) }
+    }
+}
+
 pub enum StorageImpl {
     Cpu(CpuBuffer),
 }
@@ -31,6 +48,30 @@ impl Storage {
         let nbytes = v.len() * std::mem::size_of::<T>();
         let ptr = v.as_mut_ptr() as *mut u8;
         Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: Box::new(v) })))
+    }
+
+    /// Uninitialised storage for `n` elements of `T`; the caller must write
+    /// every element before any read.
+    pub fn uninit<T: Copy + Send + Sync + 'static>(n: usize) -> (Storage, *mut T) {
+        let nbytes = n * std::mem::size_of::<T>();
+        if nbytes < HUGE_ALLOC_BYTES {
+            let mut v: Vec<T> = Vec::with_capacity(n);
+            // SAFETY: T is Copy (no drop), and the caller initialises all n elements.
+            unsafe { v.set_len(n) };
+            let p = v.as_mut_ptr();
+            return (Storage::from_vec(v), p);
+        }
+        let layout = std::alloc::Layout::from_size_align(nbytes, HUGE_PAGE).expect("allocation size");
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        #[cfg(target_os = "linux")]
+        unsafe {
+            libc::madvise(ptr as *mut libc::c_void, nbytes, libc::MADV_HUGEPAGE);
+        }
+        let buf = AlignedBuf { ptr, layout };
+        (Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: Box::new(buf) }))), ptr as *mut T)
     }
 
     /// Wraps foreign memory; `owner` must keep `ptr..ptr+nbytes` valid while alive.

@@ -34,6 +34,11 @@ impl Tensor {
         debug_assert_eq!(data.len(), shape.iter().product::<usize>());
         Tensor::from_parts(Storage::from_vec(data), Layout::contiguous(shape), T::DTYPE, Arc::new(AtomicU64::new(0)))
     }
+    /// A contiguous tensor whose elements the caller must all write before reading.
+    pub(crate) fn uninit<T: Element>(shape: &[usize]) -> (Tensor, *mut T) {
+        let (st, p) = Storage::uninit::<T>(shape.iter().product());
+        (Tensor::from_parts(st, Layout::contiguous(shape), T::DTYPE, Arc::new(AtomicU64::new(0))), p)
+    }
     /// Wraps existing storage with an explicit layout (used for foreign memory).
     pub fn from_storage(storage: Storage, layout: Layout, dtype: DType) -> Result<Tensor> {
         if layout.storage_span() * dtype.size() > storage.nbytes() {

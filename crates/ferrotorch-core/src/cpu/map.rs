@@ -17,8 +17,8 @@ pub fn broadcast_strides(t: &Tensor, shape: &[usize]) -> Vec<isize> {
 pub fn map1<A: Element, R: Element>(a: &Tensor, f: impl Fn(A) -> R + Sync) -> Tensor {
     let shape = a.shape().to_vec();
     let n = a.numel();
-    let mut out: Vec<R> = Vec::with_capacity(n);
-    let o = SendPtr(out.as_mut_ptr());
+    let (out, o) = Tensor::uninit::<R>(&shape);
+    let o = SendPtr(o);
     let pa = SendPtr(unsafe { a.ptr::<A>() });
     if a.is_contiguous() {
         parallel_ranges(n, |s, e| unsafe {
@@ -40,8 +40,7 @@ pub fn map1<A: Element, R: Element>(a: &Tensor, f: impl Fn(A) -> R + Sync) -> Te
             })
         });
     }
-    unsafe { out.set_len(n) };
-    Tensor::from_vec_unchecked(out, &shape)
+    out
 }
 
 /// New contiguous tensor of `shape` (the broadcast shape): out = f(a, b).
@@ -52,8 +51,8 @@ pub fn map2<A: Element, B: Element, R: Element>(
     f: impl Fn(A, B) -> R + Sync,
 ) -> Tensor {
     let n: usize = shape.iter().product();
-    let mut out: Vec<R> = Vec::with_capacity(n);
-    let o = SendPtr(out.as_mut_ptr());
+    let (out, o) = Tensor::uninit::<R>(shape);
+    let o = SendPtr(o);
     let (pa, pb) = (SendPtr(unsafe { a.ptr::<A>() }), SendPtr(unsafe { b.ptr::<B>() }));
     let same = a.shape() == shape && b.shape() == shape;
     if same && a.is_contiguous() && b.is_contiguous() {
@@ -88,8 +87,7 @@ pub fn map2<A: Element, B: Element, R: Element>(
             })
         });
     }
-    unsafe { out.set_len(n) };
-    Tensor::from_vec_unchecked(out, shape)
+    out
 }
 
 /// New contiguous tensor of `shape`: out = f(a, b, c) with broadcasting.
@@ -101,8 +99,8 @@ pub fn map3<A: Element, B: Element, C: Element, R: Element>(
     f: impl Fn(A, B, C) -> R + Sync,
 ) -> Tensor {
     let n: usize = shape.iter().product();
-    let mut out: Vec<R> = Vec::with_capacity(n);
-    let o = SendPtr(out.as_mut_ptr());
+    let (out, o) = Tensor::uninit::<R>(shape);
+    let o = SendPtr(o);
     let (pa, pb, pc) = (SendPtr(unsafe { a.ptr::<A>() }), SendPtr(unsafe { b.ptr::<B>() }), SendPtr(unsafe { c.ptr::<C>() }));
     let ostr = crate::layout::contiguous_strides(shape);
     let (sa, sb, sc) = (broadcast_strides(a, shape), broadcast_strides(b, shape), broadcast_strides(c, shape));
@@ -115,8 +113,7 @@ pub fn map3<A: Element, B: Element, C: Element, R: Element>(
             }
         })
     });
-    unsafe { out.set_len(n) };
-    Tensor::from_vec_unchecked(out, shape)
+    out
 }
 
 /// Writes f(src) into the (possibly strided) `dst`; `src` broadcasts to dst's shape.

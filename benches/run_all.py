@@ -1,0 +1,115 @@
+"""Foundation benchmarks: ferrotorch side by side with numpy and, when it is
+importable in the same interpreter, PyTorch (CPU). Prints times and ratios;
+ratios < 1 mean ferrotorch is faster.
+
+    python benches/run_all.py            # everything
+    python benches/run_all.py --quick    # fewer repeats
+
+To include PyTorch, run with an interpreter that has both torch and ferrotorch
+installed (e.g. `VIRTUAL_ENV=/path/to/bench-venv maturin develop --release`).
+"""
+import argparse
+import json
+import os
+import sys
+import timeit
+
+import numpy as np
+
+import ferrotorch as ft
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional reference
+    torch = None
+
+
+def best(fn, number, repeat):
+    fn()  # warm up
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def case(name, make, number, repeat, results):
+    """make(lib) returns a zero-arg callable for lib in (ft, np, torch)."""
+    row = {"name": name}
+    for label, lib in (("ferrotorch", ft), ("numpy", np), ("torch", torch)):
+        if lib is None:
+            continue
+        fn = make(lib)
+        if fn is None:
+            continue
+        row[label] = best(fn, number, repeat)
+    parts = [f"{k} {v * 1e6:10.2f} us" for k, v in row.items() if k != "name"]
+    ratios = []
+    if "torch" in row:
+        row["ratio_vs_torch"] = row["ferrotorch"] / row["torch"]
+        ratios.append(f"ft/torch {row['ratio_vs_torch']:.2f}")
+    row["ratio_vs_numpy"] = row["ferrotorch"] / row["numpy"]
+    ratios.append(f"ft/numpy {row['ratio_vs_numpy']:.2f}")
+    print(f"{name:34s} " + "  ".join(parts) + "   " + "  ".join(ratios), flush=True)
+    results.append(row)
+
+
+def tensors(lib, shape, seed=0, dtype="float32"):
+    a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    if lib is np:
+        return a
+    return lib.from_numpy(a)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", default=os.environ.get("BENCH_JSON"))
+    args = ap.parse_args()
+    rep = 3 if args.quick else 7
+    results = []
+    print(f"threads: ferrotorch=rayon default, torch={torch.get_num_threads() if torch else '-'}; torch {'%s' % torch.__version__ if torch else 'not installed'}")
+
+    def tiny_add(lib):
+        a, b = tensors(lib, (1,)), tensors(lib, (1,), 1)
+        return lambda: a + b
+
+    case("tiny a+b (1 element)", tiny_add, 20000, rep, results)
+
+    def tiny_chain(lib):
+        a = tensors(lib, (8,))
+        return lambda: (a * 1.01 + 0.5)
+
+    case("tiny (a*1.01+0.5) (8 elements)", tiny_chain, 20000, rep, results)
+
+    n = 1 << 24
+    big = {}
+
+    def big_t(lib, seed):
+        key = (lib.__name__, seed)
+        if key not in big:
+            big[key] = tensors(lib, (n,), seed)
+        return big[key]
+
+    case("16M a+b float32", lambda lib: (lambda a=big_t(lib, 0), b=big_t(lib, 1): a + b), 5, rep, results)
+    case("16M a*b float32", lambda lib: (lambda a=big_t(lib, 0), b=big_t(lib, 1): a * b), 5, rep, results)
+    case("16M exp float32", lambda lib: (lambda a=big_t(lib, 0): lib.exp(a)), 3, rep, results)
+    case("16M sum float32", lambda lib: (lambda a=big_t(lib, 0): a.sum()), 5, rep, results)
+    case("16M relu float32", lambda lib: (lambda a=big_t(lib, 0): np.maximum(a, 0)) if lib is np else (lambda a=big_t(lib, 0): a.relu()), 5, rep, results)
+
+    def rows_sum(lib):
+        a = tensors(lib, (4096, 4096))
+        return (lambda: a.sum(axis=1)) if lib is np else (lambda: a.sum(1))
+
+    case("4096x4096 sum(dim=1) float32", rows_sum, 5, rep, results)
+
+    def mm(lib):
+        a, b = tensors(lib, (1024, 1024)), tensors(lib, (1024, 1024), 1)
+        return lambda: a @ b
+
+    case("matmul 1024x1024 float32", mm, 3, rep, results)
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
