@@ -50,7 +50,14 @@ pub fn operand(obj: &Bound<'_, PyAny>) -> Option<Operand> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         return Some(Operand::T(t.get().t.clone()));
     }
-    scalar(obj).map(Operand::S)
+    if let Some(s) = scalar(obj) {
+        return Some(Operand::S(s));
+    }
+    // numpy arrays take part in arithmetic as tensors (zero-copy)
+    if is_array_like(obj) {
+        return from_array_interface(obj).ok().map(Operand::T);
+    }
+    None
 }
 pub fn operand_or_err(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Operand> {
     operand(obj).ok_or_else(|| {
