@@ -8,7 +8,8 @@ _METHOD_FORWARDS = UNARY + BINARY + [
     "all", "any", "var", "std", "matmul", "mm", "bmm", "dot", "clamp", "clip", "round", "nan_to_num",
     "lerp", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
     "narrow", "select", "unbind", "split", "chunk", "diagonal", "movedim", "moveaxis", "swapaxes",
-    "swapdims", "gather", "clone", "broadcast_to", "as_strided", "ravel", "numel", "float_power",
+    "swapdims", "gather", "index_select", "scatter", "scatter_add", "index_add", "index_put", "index_put_",
+    "masked_fill", "masked_select", "nonzero", "argwhere", "take_along_dim", "take", "clone", "broadcast_to", "as_strided", "ravel", "numel", "float_power",
 ]
 
 __all__ = list(_METHOD_FORWARDS) + [

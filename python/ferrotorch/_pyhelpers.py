@@ -1,5 +1,5 @@
 """Python-side pieces the Rust extension calls back into: ``Size``, named
-return tuples, printing, and advanced indexing (composed from core ops)."""
+return tuples and printing."""
 from collections import namedtuple
 
 from ._tensor_str import tensor_repr  # noqa: F401  (used by _C)
@@ -33,19 +33,3 @@ class Size(tuple):
 return_max = namedtuple("max", ["values", "indices"])
 return_min = namedtuple("min", ["values", "indices"])
 return_max.__module__ = return_min.__module__ = "torch.return_types"
-
-
-def _unsupported(what):
-    raise IndexError(f"{what} is not supported yet in ferrotorch indexing")
-
-
-def advanced_getitem(t, index):
-    _unsupported("advanced (tensor/list) indexing")
-
-
-def advanced_setitem(t, index, value):
-    _unsupported("advanced (tensor/list) index assignment")
-
-
-def nonzero_tuple(t):
-    _unsupported("torch.where(condition)")

@@ -123,6 +123,9 @@ impl Layout {
         numel(&self.shape)
     }
     pub fn is_contiguous(&self) -> bool {
+        if self.numel() == 0 {
+            return true; // as in PyTorch: an empty tensor is contiguous whatever its strides
+        }
         let mut expected = 1isize;
         for i in (0..self.shape.len()).rev() {
             if self.shape[i] != 1 && self.strides[i] != expected {

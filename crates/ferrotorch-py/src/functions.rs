@@ -384,10 +384,8 @@ pub fn r#where(py: Python<'_>, condition: PyRef<'_, PyTensor>, input: Option<&Bo
             let (a, b) = (crate::convert::operand_or_err(a, "where")?, crate::convert::operand_or_err(b, "where")?);
             Ok(wrap(py, ferrotorch_core::ops::binary::where_(&condition.t, a.arg(), b.arg()))?.into_any())
         }
-        _ => {
-            let helpers = crate::tensor::helpers(py)?;
-            Ok(helpers.getattr("nonzero_tuple")?.call1((Py::new(py, PyTensor::new(condition.t.clone()))?,))?.unbind())
-        }
+        (None, None) => Ok(crate::tensor::tuple_of(py, condition.t.nonzero_tuple())?.into_any().unbind()),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err("where(): expected both input and other, or neither")),
     }
 }
 

@@ -6,6 +6,7 @@ mod convert;
 mod dtype;
 mod errors;
 mod functions;
+mod index_ops;
 mod tensor;
 mod tensor_ops;
 

@@ -551,10 +551,7 @@ impl PyTensor {
         let items = index_items(index)?;
         match basic_index(&self.t, &items)? {
             Some(v) => Py::new(py, PyTensor::new(v)),
-            None => {
-                let r = helpers(py)?.getattr("advanced_getitem")?.call1((Py::new(py, PyTensor::new(self.t.clone()))?, index))?;
-                Ok(r.cast_into::<PyTensor>()?.unbind())
-            }
+            None => Py::new(py, PyTensor::new(crate::index_ops::advanced_getitem(&self.t, index, &items)?)),
         }
     }
     fn __setitem__(slf: &Bound<'_, Self>, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -571,10 +568,7 @@ impl PyTensor {
                 };
                 view.copy_(&src).py()
             }
-            None => {
-                helpers(slf.py())?.getattr("advanced_setitem")?.call1((slf, index, value))?;
-                Ok(())
-            }
+            None => crate::index_ops::advanced_setitem(t, index, &items, value),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Index-based ops: gather and friends.
 
 use crate::layout::wrap_dim;
-use crate::{bail, dispatch, DType, Result, Tensor};
+use crate::dtype::Category;
+use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
 
 impl Tensor {
     /// `torch.gather(self, dim, index)`: out[i][j] = self[index[i][j]][j] (dim 0).
@@ -59,4 +60,524 @@ impl Tensor {
             Tensor::from_vec_unchecked(out, &shape)
         }))
     }
+}
+
+/// `a + b` for any element type (wrapping for ints, OR for bool); used by the
+/// accumulating index ops. Float adds go through f64, which rounds exactly once.
+#[inline(always)]
+fn acc_add<T: Element>(a: T, b: T) -> T {
+    match T::DTYPE.category() {
+        Category::Float => T::from_f64(a.to_f64() + b.to_f64()),
+        Category::Int => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
+        Category::Bool => T::from_bool(!a.is_zero() || !b.is_zero()),
+    }
+}
+
+/// Element offsets (relative to element 0) of a strided walk in row-major order.
+fn offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
+    let n: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return out;
+    }
+    let mut pos = vec![0usize; shape.len()];
+    let mut off = 0isize;
+    for _ in 0..n {
+        out.push(off);
+        for k in (0..shape.len()).rev() {
+            pos[k] += 1;
+            off += strides[k];
+            if pos[k] < shape[k] {
+                break;
+            }
+            off -= strides[k] * shape[k] as isize;
+            pos[k] = 0;
+        }
+    }
+    out
+}
+
+/// Checks an index tensor's dtype and returns it as int64.
+fn long_index(t: &Tensor, what: &str) -> Result<Tensor> {
+    match t.dtype() {
+        DType::I64 => Ok(t.clone()),
+        DType::I32 | DType::I16 | DType::I8 => t.to_dtype(DType::I64),
+        _ => bail!(runtime, "{}(): Expected dtype int64 for index", what),
+    }
+}
+
+/// Wraps a possibly negative index, or the IndexError PyTorch raises.
+#[inline]
+fn wrap_index(ix: i64, size: usize, dim: usize) -> Result<isize> {
+    let s = size as i64;
+    if ix < -s || ix >= s {
+        bail!(index, "index {} is out of bounds for dimension {} with size {}", ix, dim, size);
+    }
+    Ok((if ix < 0 { ix + s } else { ix }) as isize)
+}
+
+/// The resolved form of an advanced index (PyTorch's `AdvancedIndex`).
+struct AdvIndex {
+    /// `src` permuted so the indexed dims come first.
+    src: Tensor,
+    /// number of indexed dims
+    nadv: usize,
+    /// broadcast shape of the index tensors
+    bshape: Vec<usize>,
+    /// per broadcast position: the element offset contributed by the indices
+    adv_off: Vec<isize>,
+    /// where the broadcast dims go in the result (0 when moved to the front)
+    insert_at: usize,
+}
+
+impl AdvIndex {
+    fn new(src: &Tensor, indices: &[Option<Tensor>]) -> Result<AdvIndex> {
+        // Expand bool/uint8 masks into one long index per mask dimension.
+        let mut idx: Vec<Option<Tensor>> = Vec::new();
+        for (i, t) in indices.iter().enumerate() {
+            match t {
+                Some(m) if m.dtype() == DType::Bool || m.dtype() == DType::U8 => {
+                    let start = idx.len();
+                    for k in 0..m.ndim() {
+                        let d = start + k;
+                        if d >= src.ndim() || m.shape()[k] != src.shape()[d] {
+                            bail!(
+                                index,
+                                "The shape of the mask {} at index {} does not match the shape of the indexed tensor {} at index {}",
+                                crate::layout::fmt_shape(m.shape()),
+                                k,
+                                crate::layout::fmt_shape(src.shape()),
+                                d
+                            );
+                        }
+                    }
+                    let nz = m.nonzero()?;
+                    for k in 0..m.ndim() {
+                        idx.push(Some(nz.select(1, k as i64)?));
+                    }
+                    let _ = i;
+                }
+                Some(t) => {
+                    if t.dtype().is_floating_point() {
+                        bail!(index, "tensors used as indices must be long, int, byte or bool tensors");
+                    }
+                    idx.push(Some(long_index(t, "index")?));
+                }
+                None => idx.push(None),
+            }
+        }
+        if idx.len() > src.ndim() {
+            bail!(
+                index,
+                "too many indices for tensor of dimension {} (got {})",
+                src.ndim(),
+                idx.len()
+            );
+        }
+        let adv: Vec<usize> = (0..idx.len()).filter(|&i| idx[i].is_some()).collect();
+        if adv.is_empty() {
+            bail!(runtime, "index(): at least one index tensor is required");
+        }
+        let adjacent = adv.windows(2).all(|w| w[1] == w[0] + 1);
+        let insert_at = if adjacent { adv[0] } else { 0 };
+        let mut bshape: Vec<usize> = Vec::new();
+        for &a in &adv {
+            let t = idx[a].as_ref().unwrap();
+            bshape = crate::layout::broadcast_shapes(&bshape, t.shape()).map_err(|_| {
+                let shapes: Vec<String> =
+                    adv.iter().map(|&a| crate::layout::fmt_shape(idx[a].as_ref().unwrap().shape())).collect();
+                crate::Error::index(format!("shape mismatch: indexing tensors could not be broadcast together with shapes {}", shapes.join(", ")))
+            })?;
+        }
+        let rest: Vec<usize> = (0..src.ndim()).filter(|d| !adv.contains(d)).collect();
+        let perm: Vec<i64> = adv.iter().chain(rest.iter()).map(|&d| d as i64).collect();
+        let psrc = src.permute(&perm)?;
+        let nb: usize = bshape.iter().product();
+        let mut adv_off = vec![0isize; nb];
+        for (k, &a) in adv.iter().enumerate() {
+            let t = idx[a].as_ref().unwrap().broadcast_to(&bshape)?.contiguous()?;
+            let ids = unsafe { t.as_slice::<i64>() };
+            let (size, stride) = (src.shape()[a], src.strides()[a]);
+            for (o, &ix) in adv_off.iter_mut().zip(ids) {
+                *o += wrap_index(ix, size, a)? * stride;
+            }
+            let _ = k;
+        }
+        Ok(AdvIndex { src: psrc, nadv: adv.len(), bshape, adv_off, insert_at })
+    }
+
+    /// Shape of the indexing result in `[broadcast..., rest...]` order.
+    fn flat_shape(&self) -> Vec<usize> {
+        self.bshape.iter().chain(self.src.shape()[self.nadv..].iter()).copied().collect()
+    }
+
+    /// Permutation taking the flat order to the result order.
+    fn result_perm(&self) -> Vec<i64> {
+        let nb = self.bshape.len() as i64;
+        let nr = (self.src.ndim() - self.nadv) as i64;
+        let p = self.insert_at as i64;
+        (nb..nb + p).chain(0..nb).chain(nb + p..nb + nr).collect()
+    }
+
+    fn result_shape(&self) -> Vec<usize> {
+        let flat = self.flat_shape();
+        self.result_perm().iter().map(|&i| flat[i as usize]).collect()
+    }
+
+    fn rest_offsets(&self) -> Vec<isize> {
+        offsets(&self.src.shape()[self.nadv..], &self.src.strides()[self.nadv..])
+    }
+}
+
+impl Tensor {
+    /// `self[indices]` for advanced indexing (PyTorch's `aten::index`):
+    /// `None` entries take a whole dim; index tensors (long/int, or bool masks)
+    /// broadcast together. Adjacent indexed dims are replaced in place by the
+    /// broadcast dims, otherwise those go to the front.
+    pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
+        let ai = AdvIndex::new(self, indices)?;
+        let rest = ai.rest_offsets();
+        let flat = ai.flat_shape();
+        let n = ai.adv_off.len() * rest.len();
+        let out = dispatch!(self.dtype(), T => {
+            let base = unsafe { ai.src.ptr::<T>() };
+            let mut out: Vec<T> = Vec::with_capacity(n);
+            for &a in &ai.adv_off {
+                for &r in &rest {
+                    out.push(unsafe { *base.offset(a + r) });
+                }
+            }
+            Tensor::from_vec_unchecked(out, &flat)
+        });
+        if ai.insert_at == 0 {
+            return Ok(out);
+        }
+        out.permute(&ai.result_perm())?.contiguous()
+    }
+
+    /// `self.index_put_(indices, values, accumulate)`: writes (or adds) `values`,
+    /// broadcast to the indexing result's shape, into the indexed positions.
+    pub fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<()> {
+        crate::ops::check_same_device(&[self, values])?;
+        let ai = AdvIndex::new(self, indices)?;
+        let rshape = ai.result_shape();
+        let vb = values.broadcast_to(&rshape).map_err(|_| {
+            crate::Error::runtime(format!(
+                "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of shape {}",
+                crate::layout::fmt_shape(values.shape()),
+                crate::layout::fmt_shape(&rshape)
+            ))
+        })?;
+        // back to [broadcast..., rest...] order, then a private copy in our dtype
+        let nb = ai.bshape.len() as i64;
+        let nr = (ai.src.ndim() - ai.nadv) as i64;
+        let p = ai.insert_at as i64;
+        let inv: Vec<i64> = (p..p + nb).chain(0..p).chain(p + nb..nb + nr).collect();
+        let v = crate::ops::cast::cast_copy(&vb.permute(&inv)?, self.dtype());
+        let rest = ai.rest_offsets();
+        dispatch!(self.dtype(), T => {
+            let base = unsafe { ai.src.ptr::<T>() };
+            let vals = unsafe { v.as_slice::<T>() };
+            let mut k = 0;
+            for &a in &ai.adv_off {
+                for &r in &rest {
+                    unsafe {
+                        let p = base.offset(a + r);
+                        *p = if accumulate { acc_add(*p, vals[k]) } else { vals[k] };
+                    }
+                    k += 1;
+                }
+            }
+        });
+        self.bump_version();
+        Ok(())
+    }
+
+    /// Out-of-place `index_put`.
+    pub fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        let r = self.deep_clone()?;
+        r.index_put_(indices, values, accumulate)?;
+        Ok(r)
+    }
+
+    /// `torch.nonzero(self)`: an `[n, ndim]` int64 tensor of the nonzero positions.
+    pub fn nonzero(&self) -> Result<Tensor> {
+        let nd = self.ndim();
+        let shape = self.shape().to_vec();
+        let mut out: Vec<i64> = Vec::new();
+        let mut pos = vec![0i64; nd];
+        let mut count = 0usize;
+        dispatch!(self.dtype(), T => {
+            crate::cpu::map::for_each::<T>(self, |x| {
+                if !x.is_zero() {
+                    out.extend_from_slice(&pos);
+                    count += 1;
+                }
+                for k in (0..nd).rev() {
+                    pos[k] += 1;
+                    if (pos[k] as usize) < shape[k] {
+                        break;
+                    }
+                    pos[k] = 0;
+                }
+            })
+        });
+        Ok(Tensor::from_vec_unchecked(out, &[count, nd]))
+    }
+
+    /// `torch.nonzero(self, as_tuple=True)`: one 1-D index tensor per dim.
+    pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {
+        let nz = self.nonzero()?;
+        if self.ndim() == 0 {
+            // a 0-d input behaves like a 1-element 1-D one
+            let n = nz.shape()[0];
+            return Ok(vec![Tensor::from_vec_unchecked(vec![0i64; n], &[n])]);
+        }
+        (0..self.ndim()).map(|k| nz.select(1, k as i64)?.contiguous()).collect()
+    }
+
+    /// `torch.index_select(self, dim, index)`.
+    pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        crate::ops::check_same_device(&[self, index])?;
+        if index.ndim() > 1 {
+            bail!(index, "index_select(): Index is supposed to be a vector");
+        }
+        if !matches!(index.dtype(), DType::I64 | DType::I32) {
+            bail!(runtime, "index_select(): Expected dtype int32 or int64 for index");
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        let idx = long_index(index, "index_select")?.reshape(&[-1])?;
+        if self.ndim() == 0 {
+            let r = self.reshape(&[1])?.index(&[Some(idx)])?;
+            return if index.ndim() == 0 { r.reshape(&[]) } else { Ok(r) };
+        }
+        let mut ii: Vec<Option<Tensor>> = vec![None; d];
+        ii.push(Some(idx));
+        self.index(&ii)
+    }
+
+    /// `torch.masked_select(self, mask)`: the elements where the broadcast mask is true, as 1-D.
+    pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        check_bool_mask(mask, "masked_select")?;
+        let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
+        let (s, m) = (self.broadcast_to(&shape)?, mask.broadcast_to(&shape)?);
+        if shape.is_empty() {
+            return s.reshape(&[1])?.index(&[Some(m.reshape(&[1])?)]);
+        }
+        s.index(&[Some(m.contiguous()?)])?.reshape(&[-1])
+    }
+
+    /// `torch.masked_fill(self, mask, value)`; `mask` broadcasts to `self`.
+    pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        check_bool_mask(mask, "masked_fill_")?;
+        if value.ndim() != 0 {
+            bail!(
+                runtime,
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
+                value.ndim()
+            );
+        }
+        let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
+        let v = value.to_dtype(self.dtype())?;
+        crate::ops::binary::where_(&mask.broadcast_to(&shape)?, crate::Arg::T(&v), crate::Arg::T(self))
+    }
+
+    /// In-place `masked_fill_`: the mask must broadcast to `self`'s shape.
+    pub fn masked_fill_(&self, mask: &Tensor, value: &Tensor) -> Result<()> {
+        check_bool_mask(mask, "masked_fill_")?;
+        let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
+        if shape != self.shape() {
+            bail!(
+                runtime,
+                "output with shape {} doesn't match the broadcast shape {}",
+                crate::layout::fmt_shape(self.shape()),
+                crate::layout::fmt_shape(&shape)
+            );
+        }
+        let r = self.masked_fill(mask, value)?;
+        self.copy_(&r)
+    }
+
+    /// `torch.take(self, index)`: indexes the flattened tensor; result has index's shape.
+    pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        let idx = long_index(index, "take")?;
+        let flat = self.reshape(&[-1])?;
+        let ishape: Vec<i64> = idx.shape().iter().map(|&s| s as i64).collect();
+        flat.index(&[Some(idx.reshape(&[-1])?)])?.reshape(&ishape)
+    }
+
+    /// `torch.take_along_dim(self, indices, dim)`.
+    pub fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+        let idx = long_index(indices, "take_along_dim")?;
+        match dim {
+            None => self.reshape(&[-1])?.gather(0, &idx.reshape(&[-1])?),
+            Some(dim) => {
+                let d = wrap_dim(dim, self.ndim())?;
+                if idx.ndim() != self.ndim() {
+                    bail!(
+                        runtime,
+                        "torch.take_along_dim(): input and indices should have the same number of dimensions, but got {} dimensions for input, and {} dimensions for indices",
+                        self.ndim(),
+                        idx.ndim()
+                    );
+                }
+                let mut ss = self.shape().to_vec();
+                let mut is = idx.shape().to_vec();
+                ss[d] = 1;
+                is[d] = 1;
+                let b = crate::layout::broadcast_shapes(&ss, &is)?;
+                let (mut bs, mut bi) = (b.clone(), b);
+                bs[d] = self.shape()[d];
+                bi[d] = idx.shape()[d];
+                self.broadcast_to(&bs)?.gather(d as i64, &idx.broadcast_to(&bi)?)
+            }
+        }
+    }
+
+    /// `self.scatter_(dim, index, src)` / `scatter_add_` (accumulate) / value form (`src` None).
+    pub fn scatter_impl_(&self, dim: i64, index: &Tensor, src: Option<&Tensor>, value: Option<Scalar>, accumulate: bool, name: &str) -> Result<()> {
+        crate::ops::check_same_device(&[self, index])?;
+        if index.dtype() != DType::I64 {
+            bail!(runtime, "{}(): Expected dtype int64 for index", name);
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        let nd = self.ndim().max(1);
+        if index.ndim().max(1) != nd {
+            bail!(runtime, "Index tensor must have the same number of dimensions as self tensor");
+        }
+        if let Some(s) = src {
+            crate::ops::check_same_device(&[self, s])?;
+            if s.dtype() != self.dtype() {
+                bail!(runtime, "{}(): Expected self.dtype to be equal to src.dtype", name);
+            }
+            if s.ndim().max(1) != nd {
+                bail!(runtime, "Index tensor must have the same number of dimensions as src tensor");
+            }
+        }
+        let dim1 = |t: &Tensor, i: usize| if t.ndim() == 0 { 1 } else { t.shape()[i] };
+        for i in 0..index.ndim() {
+            let bad_self = i != d && index.shape()[i] > dim1(self, i);
+            let bad_src = src.map_or(false, |s| index.shape()[i] > dim1(s, i));
+            if bad_self || bad_src {
+                match src {
+                    Some(s) => bail!(
+                        runtime,
+                        "Expected index {} to be smaller than self {} apart from dimension {} and to be smaller size than src {}",
+                        crate::layout::fmt_shape(index.shape()),
+                        crate::layout::fmt_shape(self.shape()),
+                        d,
+                        crate::layout::fmt_shape(s.shape())
+                    ),
+                    None => bail!(
+                        runtime,
+                        "Expected index {} to be smaller than self {} apart from dimension {}",
+                        crate::layout::fmt_shape(index.shape()),
+                        crate::layout::fmt_shape(self.shape()),
+                        d
+                    ),
+                }
+            }
+        }
+        if index.numel() == 0 {
+            return Ok(());
+        }
+        let idx = index.contiguous()?;
+        let ids = unsafe { idx.as_slice::<i64>() };
+        let ishape = idx.shape().to_vec();
+        let size = dim1(self, d);
+        let dstr: Vec<isize> = if self.ndim() == 0 { vec![0] } else { self.strides().to_vec() };
+        let src_off = src.map(|s| {
+            let st: Vec<isize> = if s.ndim() == 0 { vec![0; ishape.len()] } else { s.strides()[..].to_vec() };
+            offsets(&ishape, &st)
+        });
+        dispatch!(self.dtype(), T => {
+            let base = unsafe { self.ptr::<T>() };
+            let sp = src.map(|s| unsafe { s.ptr::<T>() });
+            let fill = value.map(T::from_scalar).unwrap_or_default();
+            // validate first so a failed call leaves self untouched
+            for &ix in ids {
+                if ix < -(size as i64) || ix >= size as i64 {
+                    bail!(runtime, "index {} is out of bounds for dimension {} with size {}", ix, d, size);
+                }
+            }
+            let mut pos = vec![0usize; ishape.len()];
+            for (k, &ix) in ids.iter().enumerate() {
+                let ix = if ix < 0 { ix + size as i64 } else { ix } as isize;
+                let mut off = 0isize;
+                for (j, &p) in pos.iter().enumerate() {
+                    off += if j == d { ix } else { p as isize } * dstr[j];
+                }
+                let v = match (sp, &src_off) {
+                    (Some(p), Some(so)) => unsafe { *p.offset(so[k]) },
+                    _ => fill,
+                };
+                unsafe {
+                    let q = base.offset(off);
+                    *q = if accumulate { acc_add(*q, v) } else { v };
+                }
+                for j in (0..ishape.len()).rev() {
+                    pos[j] += 1;
+                    if pos[j] < ishape[j] {
+                        break;
+                    }
+                    pos[j] = 0;
+                }
+            }
+        });
+        self.bump_version();
+        Ok(())
+    }
+
+    /// `self.index_add_(dim, index, source, alpha)`.
+    pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
+        if index.ndim() > 1 {
+            bail!(index, "index_add_(): Index is supposed to be a vector");
+        }
+        if !matches!(index.dtype(), DType::I64 | DType::I32) {
+            bail!(runtime, "index_add_(): Expected dtype int32/int64 for index");
+        }
+        if source.dtype() != self.dtype() {
+            bail!(
+                runtime,
+                "index_add_(): self ({}) and source ({}) must have the same scalar type",
+                self.dtype().legacy_name().trim_end_matches("Tensor"),
+                source.dtype().legacy_name().trim_end_matches("Tensor")
+            );
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        let n = index.numel();
+        let mut want = self.shape().to_vec();
+        if !want.is_empty() {
+            want[d] = n;
+        }
+        let sshape: Vec<usize> = source.shape().to_vec();
+        if sshape != want && !(self.ndim() == 0 && source.numel() == n) {
+            bail!(
+                runtime,
+                "index_add_(): Source/destination tensor must have same slice shapes. Destination slice shape: {} at dimension {} and source slice shape: {} at dimension 0.",
+                crate::layout::fmt_shape(self.shape()),
+                d,
+                crate::layout::fmt_shape(source.shape())
+            );
+        }
+        let src = if alpha.to_f64() == 1.0 {
+            source.clone()
+        } else {
+            crate::ops::binary::binary(crate::BinaryOp::Mul, crate::Arg::T(source), crate::Arg::S(alpha))?.to_dtype(self.dtype())?
+        };
+        let idx = long_index(index, "index_add_")?.reshape(&[-1])?;
+        if self.ndim() == 0 {
+            return self.reshape(&[1])?.index_put_(&[Some(idx)], &src.reshape(&[-1])?, true).map(|_| self.bump_version());
+        }
+        let mut ii: Vec<Option<Tensor>> = vec![None; d];
+        ii.push(Some(idx));
+        self.index_put_(&ii, &src, true)
+    }
+}
+
+fn check_bool_mask(mask: &Tensor, name: &str) -> Result<()> {
+    if mask.dtype() != DType::Bool {
+        bail!(runtime, "{} only supports boolean masks, but got mask with dtype {}", name, mask.dtype().name());
+    }
+    Ok(())
 }
