@@ -15,9 +15,14 @@ fn bin(py: Python<'_>, op: BinaryOp, a: &Tensor, other: &Bound<'_, PyAny>, refle
     let Some(o) = operand(other) else {
         return Ok(py.NotImplemented());
     };
-    let r = if reflected { binary(op, o.arg(), Arg::T(a)) } else { binary(op, Arg::T(a), o.arg()) };
+    let run = || if reflected { binary(op, o.arg(), Arg::T(a)) } else { binary(op, Arg::T(a), o.arg()) };
+    let r = if a.numel() >= GIL_RELEASE_NUMEL { py.detach(run) } else { run() };
     Ok(wrap(py, r)?.into_any())
 }
+
+/// Kernels on at least this many elements run with the GIL released; below
+/// it the release/reacquire costs more than it frees.
+const GIL_RELEASE_NUMEL: usize = 1 << 16;
 
 /// `other * alpha` for add/sub's `alpha=`.
 fn scaled(o: Operand, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Operand> {
@@ -270,7 +275,9 @@ impl PyTensor {
     }
     /// Named unary op: `t.exp()`, `t.relu()`, ... (see `_pyhelpers`).
     fn _unary(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyTensor>> {
-        Py::new(py, PyTensor::new(unary_by_name(&self.t, name)?))
+        let t = &self.t;
+        let r = if t.numel() >= GIL_RELEASE_NUMEL { py.detach(|| unary_by_name(t, name)) } else { unary_by_name(t, name) };
+        Py::new(py, PyTensor::new(r?))
     }
     fn _unary_<'py>(slf: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, Self>> {
         let r = unary_by_name(&slf.get().t, name)?;
