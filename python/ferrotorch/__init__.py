@@ -42,6 +42,7 @@ from ._C import (  # noqa: F401
 from ._pyhelpers import Size  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds named ops to Tensor)
 from . import cuda  # noqa: F401
+from . import linalg  # noqa: F401
 from ._functions import *  # noqa: F401,F403
 
 # dtypes and their aliases

@@ -51,3 +51,71 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     if high is None:
         low, high = 0, low
     return _C.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device, generator=generator)
+
+
+# ---- joining / shaping, scans, sorting (bindings in shape_ops.rs) ----------------
+_SHAPE_FORWARDS = [
+    "roll", "repeat_interleave", "tril", "triu", "outer", "ger", "cumsum", "cumprod", "logsumexp",
+    "sort", "argsort", "topk", "msort", "fliplr", "flipud",
+]
+for _n in _SHAPE_FORWARDS:
+    globals()[_n] = _forward(_n)
+__all__ += _SHAPE_FORWARDS + [
+    "cat", "concat", "concatenate", "stack", "hstack", "vstack", "broadcast_tensors", "broadcast_shapes",
+    "meshgrid", "einsum", "flip", "tile", "addmm", "norm", "unique",
+]
+cat = _C.cat
+stack = _C.stack
+hstack = _C.hstack
+vstack = _C.vstack
+broadcast_tensors = _C.broadcast_tensors
+broadcast_shapes = _C.broadcast_shapes
+einsum = _C.einsum
+
+
+def concat(tensors, dim=0, *, out=None):
+    return _C.cat(tensors, dim, out=out)
+
+
+def concatenate(tensors, axis=0, *, out=None):
+    return _C.cat(tensors, axis, out=out)
+
+
+def meshgrid(*tensors, indexing=None):
+    return _C.meshgrid(*tensors, indexing=indexing)
+
+
+def flip(input, dims):
+    return input.flip(dims)
+
+
+def tile(input, dims):
+    return input.tile(dims)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    r = input.addmm(mat1, mat2, beta=beta, alpha=alpha)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    r = input.norm(p, dim, keepdim, dtype)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    return input.unique(sorted=sorted, return_inverse=return_inverse, return_counts=return_counts, dim=dim)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: F811
+    if repeats is None:
+        # torch.repeat_interleave(repeats): indices repeated by the counts
+        from ._C import arange
+        return arange(input.numel()).repeat_interleave(input)
+    return input.repeat_interleave(repeats, dim, output_size=output_size)

@@ -32,4 +32,7 @@ class Size(tuple):
 
 return_max = namedtuple("max", ["values", "indices"])
 return_min = namedtuple("min", ["values", "indices"])
-return_max.__module__ = return_min.__module__ = "torch.return_types"
+return_sort = namedtuple("sort", ["values", "indices"])
+return_topk = namedtuple("topk", ["values", "indices"])
+for _nt in (return_max, return_min, return_sort, return_topk):
+    _nt.__module__ = "torch.return_types"

@@ -7,6 +7,7 @@ mod dtype;
 mod errors;
 mod functions;
 mod index_ops;
+mod shape_ops;
 mod tensor;
 mod tensor_ops;
 
@@ -50,5 +51,13 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::result_type, m)?)?;
     m.add_function(wrap_pyfunction!(functions::r#where, m)?)?;
     m.add_function(wrap_pyfunction!(functions::is_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::cat, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::stack, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::hstack, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::vstack, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::broadcast_tensors, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::broadcast_shapes, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::meshgrid, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_ops::einsum, m)?)?;
     Ok(())
 }

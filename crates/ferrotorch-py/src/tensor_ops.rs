@@ -515,13 +515,3 @@ pub fn unary_by_name(t: &Tensor, name: &str) -> PyResult<Tensor> {
     }
     .py()
 }
-
-/// Tuple helper used by functions that take `*tensors`.
-pub fn tensors_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<Tensor>> {
-    let items: Vec<Bound<'_, PyAny>> = if args.len() == 1 && args.get_item(0)?.cast::<PyTensor>().is_err() {
-        args.get_item(0)?.try_iter()?.collect::<PyResult<_>>()?
-    } else {
-        args.iter().collect()
-    };
-    items.iter().map(|o| crate::convert::tensor_arg(o, "expected Tensor")).collect()
-}

@@ -6,6 +6,8 @@ pub mod creation;
 pub mod index;
 pub mod linalg;
 pub mod reduce;
+pub mod shape;
+pub mod sort;
 pub mod unary;
 pub mod view;
 

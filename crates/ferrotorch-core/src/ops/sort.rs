@@ -1,0 +1,103 @@
+//! Sorting: sort/argsort/topk/unique. NaN sorts as the largest value.
+
+use crate::layout::wrap_dim;
+use crate::{bail, dispatch, DType, Element, Result, Tensor};
+use std::cmp::Ordering;
+
+/// Total order with NaN greater than everything (NaNs equal to each other).
+#[inline]
+fn cmp_nan_last<T: Element>(a: &T, b: &T) -> Ordering {
+    #[allow(clippy::eq_op)]
+    let (an, bn) = (a != a, b != b);
+    match (an, bn) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+    }
+}
+
+impl Tensor {
+    /// `sort(dim, descending)`: (values, int64 indices). Always stable.
+    pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        let d = wrap_dim(dim, self.ndim())?;
+        if self.ndim() == 0 {
+            return Ok((self.deep_clone()?, Tensor::zeros(&[], DType::I64)));
+        }
+        let x = self.contiguous()?;
+        let shape = x.shape().to_vec();
+        let n = shape[d];
+        let inner: usize = shape[d + 1..].iter().product();
+        let outer: usize = shape[..d].iter().product();
+        let total = x.numel();
+        let mut idx_out = vec![0i64; total];
+        let vals = dispatch!(x.dtype(), T => {
+            let src = unsafe { x.as_slice::<T>() };
+            let mut out: Vec<T> = src.to_vec();
+            let mut lane: Vec<(T, i64)> = Vec::with_capacity(n);
+            for o in 0..outer {
+                for i in 0..inner {
+                    let base = o * n * inner + i;
+                    lane.clear();
+                    lane.extend((0..n).map(|k| (src[base + k * inner], k as i64)));
+                    if descending {
+                        lane.sort_by(|a, b| cmp_nan_last(&b.0, &a.0));
+                    } else {
+                        lane.sort_by(|a, b| cmp_nan_last(&a.0, &b.0));
+                    }
+                    for (k, &(v, j)) in lane.iter().enumerate() {
+                        out[base + k * inner] = v;
+                        idx_out[base + k * inner] = j;
+                    }
+                }
+            }
+            Tensor::from_vec_unchecked(out, &shape)
+        });
+        Ok((vals, Tensor::from_vec_unchecked(idx_out, &shape)))
+    }
+
+    pub fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
+        Ok(self.sort(dim, descending)?.1)
+    }
+
+    /// `topk(k, dim, largest, sorted)`; results are always sorted.
+    pub fn topk(&self, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tensor)> {
+        let d = wrap_dim(dim, self.ndim())?;
+        let n = if self.ndim() == 0 { 1 } else { self.shape()[d] as i64 };
+        if k < 0 || k > n {
+            bail!(runtime, "selected index k out of range");
+        }
+        let (v, i) = self.sort(d as i64, largest)?;
+        if self.ndim() == 0 {
+            return Ok((v, i));
+        }
+        Ok((v.narrow(d as i64, 0, k)?.contiguous()?, i.narrow(d as i64, 0, k)?.contiguous()?))
+    }
+
+    /// Flattened `unique`: (sorted unique values, inverse indices shaped like self, counts).
+    pub fn unique(&self) -> Result<(Tensor, Tensor, Tensor)> {
+        let flat = self.reshape(&[-1])?;
+        let (sv, si) = flat.sort(0, false)?;
+        let order = si.to_vec::<i64>()?;
+        let n = flat.numel();
+        let mut inverse = vec![0i64; n];
+        let mut counts: Vec<i64> = vec![];
+        let vals = dispatch!(sv.dtype(), T => {
+            let s = unsafe { sv.as_slice::<T>() };
+            let mut u: Vec<T> = vec![];
+            for k in 0..n {
+                if k == 0 || s[k] != s[k - 1] {
+                    u.push(s[k]);
+                    counts.push(0);
+                }
+                *counts.last_mut().unwrap() += 1;
+                inverse[order[k] as usize] = u.len() as i64 - 1;
+            }
+            let len = u.len();
+            Tensor::from_vec_unchecked(u, &[len])
+        });
+        let nc = counts.len();
+        let inv = Tensor::from_vec_unchecked(inverse, self.shape());
+        Ok((vals, inv, Tensor::from_vec_unchecked(counts, &[nc])))
+    }
+}
