@@ -39,7 +39,7 @@ impl Tensor {
             let mut pos = vec![0usize; shape.len()];
             for &ix in ids.iter() {
                 if ix < -size || ix >= size {
-                    bail!(index, "index {} is out of bounds for dimension {} with size {}", ix, d, size);
+                    bail!(runtime, "index {} is out of bounds for dimension {} with size {}", ix, d, size);
                 }
                 let ix = if ix < 0 { ix + size } else { ix };
                 let mut off = 0isize;
