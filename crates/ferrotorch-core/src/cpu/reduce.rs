@@ -85,11 +85,60 @@ pub fn reduce<T: Element, R: Reducer<T>>(t: &Tensor, dims: &[usize], r: &R) -> T
     Tensor::from_vec_unchecked(out, &out_shape)
 }
 
-/// Sum with a wide accumulator; contiguous runs use 8 independent lanes so they vectorize.
+/// Sum with a wide accumulator; contiguous runs go through `lanes_sum`.
 pub struct Sum;
 
+/// LANES independent native-type accumulators hide the add latency and
+/// vectorise; each 4096-element block is then added in the wide type.
+macro_rules! lanes_sum_body {
+    ($s:expr, $lane:ty, $acc:ty) => {{
+        const LANES: usize = 32;
+        let mut total = 0 as $acc;
+        for block in $s.chunks(4096) {
+            let mut lanes = [0 as $lane; LANES];
+            let mut it = block.chunks_exact(LANES);
+            for c in &mut it {
+                for k in 0..LANES {
+                    lanes[k] += c[k] as $lane;
+                }
+            }
+            let mut b = 0 as $acc;
+            for &x in it.remainder() {
+                b += x as $acc;
+            }
+            for k in 0..LANES {
+                b += lanes[k] as $acc;
+            }
+            total += b;
+        }
+        total
+    }};
+}
+
+/// f32 slice sum, compiled twice: baseline x86-64 and AVX2, chosen at run time
+/// (wheels target the baseline; most machines have AVX2).
+fn lanes_sum_f32(s: &[f32]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(s: &[f32]) -> f64 {
+            lanes_sum_body!(s, f32, f64)
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            return unsafe { avx2(s) };
+        }
+    }
+    lanes_sum_body!(s, f32, f64)
+}
+fn lanes_sum_f64(s: &[f64]) -> f64 {
+    lanes_sum_body!(s, f64, f64)
+}
+fn lanes_sum_i64(s: &[i64]) -> i64 {
+    s.iter().fold(0i64, |a, &x| a.wrapping_add(x))
+}
+
 macro_rules! sum_impl {
-    ($t:ty, $acc:ty, $lane:ty) => {
+    ($t:ty, $acc:ty, $contig:ident) => {
         impl Reducer<$t> for Sum {
             type Acc = $acc;
             type Out = $t;
@@ -99,37 +148,17 @@ macro_rules! sum_impl {
             #[inline]
             unsafe fn fold(&self, acc: $acc, p: *const $t, len: usize, st: isize, _: usize) -> $acc {
                 if st == 1 {
-                    let s = std::slice::from_raw_parts(p, len);
-                    let mut total = acc;
-                    // blocks of lanes in the native type, blocks summed in the wide type
-                    for block in s.chunks(4096) {
-                        let mut lanes = [0 as $lane; 8];
-                        let mut it = block.chunks_exact(8);
-                        for c in &mut it {
-                            for k in 0..8 {
-                                lanes[k] += c[k] as $lane;
-                            }
-                        }
-                        let mut b = 0 as $acc;
-                        for &x in it.remainder() {
-                            b += x as $acc;
-                        }
-                        for k in 0..8 {
-                            b += lanes[k] as $acc;
-                        }
-                        total += b;
-                    }
-                    total
+                    acc.wrapping_add_or_add($contig(std::slice::from_raw_parts(p, len)))
                 } else {
                     let mut a = acc;
                     for j in 0..len as isize {
-                        a += *p.offset(j * st) as $acc;
+                        a = a.wrapping_add_or_add(*p.offset(j * st) as $acc);
                     }
                     a
                 }
             }
             fn combine(&self, a: $acc, b: $acc) -> $acc {
-                a + b
+                a.wrapping_add_or_add(b)
             }
             fn finish(&self, acc: $acc, _: usize) -> $t {
                 acc as $t
@@ -137,9 +166,26 @@ macro_rules! sum_impl {
         }
     };
 }
-sum_impl!(f32, f64, f32);
-sum_impl!(f64, f64, f64);
-sum_impl!(i64, i64, i64);
+
+/// Integer sums wrap (PyTorch semantics, no overflow panic); floats add.
+trait AddAcc {
+    fn wrapping_add_or_add(self, o: Self) -> Self;
+}
+impl AddAcc for f64 {
+    #[inline(always)]
+    fn wrapping_add_or_add(self, o: f64) -> f64 {
+        self + o
+    }
+}
+impl AddAcc for i64 {
+    #[inline(always)]
+    fn wrapping_add_or_add(self, o: i64) -> i64 {
+        self.wrapping_add(o)
+    }
+}
+sum_impl!(f32, f64, lanes_sum_f32);
+sum_impl!(f64, f64, lanes_sum_f64);
+sum_impl!(i64, i64, lanes_sum_i64);
 
 /// Product, accumulated in f64 (floats) or wrapping i64 (integers).
 pub struct Prod;
@@ -281,4 +327,73 @@ impl<T: Element> Reducer<T> for ExtValue {
     fn finish(&self, acc: Self::Acc, _: usize) -> T {
         acc.0
     }
+}
+
+/// Sum over the middle dim of a contiguous [outer, red, inner] buffer
+/// ("reduce over leading dims", e.g. `sum(0)` of a matrix): whole rows are
+/// added into a wide accumulator, so memory is read sequentially. Returns [outer, inner].
+pub trait OuterSum: Element {
+    type Acc: Copy + Send + Default + std::ops::AddAssign;
+    fn widen(self) -> Self::Acc;
+    fn narrow(a: Self::Acc) -> Self;
+}
+impl OuterSum for f32 {
+    type Acc = f64;
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self as f64
+    }
+    fn narrow(a: f64) -> f32 {
+        a as f32
+    }
+}
+impl OuterSum for f64 {
+    type Acc = f64;
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self
+    }
+    fn narrow(a: f64) -> f64 {
+        a
+    }
+}
+impl OuterSum for i64 {
+    type Acc = std::num::Wrapping<i64>;
+    #[inline(always)]
+    fn widen(self) -> Self::Acc {
+        std::num::Wrapping(self)
+    }
+    fn narrow(a: Self::Acc) -> i64 {
+        a.0
+    }
+}
+
+pub fn sum_outer<T: OuterSum>(t: &Tensor, outer: usize, red: usize, inner: usize) -> Tensor {
+    const COLS: usize = 1024; // accumulator chunk stays in L1
+    let (out, po) = Tensor::uninit::<T>(&[outer, inner]);
+    let (po, px) = (SendPtr(po), SendPtr(unsafe { t.ptr::<T>() }));
+    let col_chunks = inner.div_ceil(COLS);
+    let job = |task: usize| {
+        let (o, c) = (task / col_chunks, task % col_chunks);
+        let (c0, len) = (c * COLS, COLS.min(inner - c * COLS));
+        let mut acc = [T::Acc::default(); COLS];
+        for r in 0..red {
+            let row = unsafe { std::slice::from_raw_parts(px.get().add((o * red + r) * inner + c0), len) };
+            for (a, &x) in acc.iter_mut().zip(row) {
+                *a += x.widen();
+            }
+        }
+        let dst = unsafe { std::slice::from_raw_parts_mut(po.get().add(o * inner + c0), len) };
+        for (d, &a) in dst.iter_mut().zip(acc.iter()) {
+            *d = T::narrow(a);
+        }
+    };
+    let tasks = outer * col_chunks;
+    if outer * red * inner < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 {
+        (0..tasks).for_each(job);
+    } else {
+        use rayon::prelude::*;
+        (0..tasks).into_par_iter().for_each(job);
+    }
+    out
 }

@@ -1,9 +1,28 @@
 //! Reductions: dims handling, keepdim, output dtypes; kernels in `cpu::reduce`.
 
-use crate::cpu::reduce::{reduce, ArgExt, ExtValue, IntProd, Prod, Sum, Truth};
+use crate::cpu::reduce::{reduce, sum_outer, ArgExt, ExtValue, IntProd, OuterSum, Prod, Sum, Truth};
 use crate::layout::wrap_dims;
 use crate::ops::binary::{binary, Arg, BinaryOp};
 use crate::{bail, dispatch, DType, Result, Scalar, Tensor};
+
+/// Sum over `dims`: contiguous inputs reduced over a block of dims followed
+/// by kept dims take the row-accumulating path; everything else the generic engine.
+fn sum_kernel<T: OuterSum>(x: &Tensor, dims: &[usize]) -> Result<Tensor>
+where
+    Sum: crate::cpu::reduce::Reducer<T, Out = T>,
+{
+    let block = dims.windows(2).all(|w| w[1] == w[0] + 1);
+    if let (true, true, Some(&first), Some(&last)) = (x.is_contiguous(), block, dims.first(), dims.last()) {
+        let inner: usize = x.shape()[last + 1..].iter().product();
+        if inner > 1 {
+            let outer: usize = x.shape()[..first].iter().product();
+            let red: usize = x.shape()[first..=last].iter().product();
+            let kept: Vec<i64> = (0..x.ndim()).filter(|d| !dims.contains(d)).map(|d| x.shape()[d] as i64).collect();
+            return sum_outer::<T>(x, outer, red, inner).view(&kept);
+        }
+    }
+    Ok(reduce::<T, _>(x, dims, &Sum))
+}
 
 impl Tensor {
     /// Normalised, sorted reduction dims; `None` or empty means all dims.
@@ -37,11 +56,11 @@ impl Tensor {
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() { self.dtype() } else { DType::I64 });
         let x = self.to_dtype(out_dt)?;
         let r = match out_dt {
-            DType::F32 => reduce::<f32, _>(&x, &d, &Sum),
-            DType::F64 => reduce::<f64, _>(&x, &d, &Sum),
-            DType::I64 => reduce::<i64, _>(&x, &d, &Sum),
-            DType::F16 | DType::BF16 => reduce::<f32, _>(&x.to_dtype(DType::F32)?, &d, &Sum).to_dtype(out_dt)?,
-            _ => reduce::<i64, _>(&x.to_dtype(DType::I64)?, &d, &Sum).to_dtype(out_dt)?,
+            DType::F32 => sum_kernel::<f32>(&x, &d)?,
+            DType::F64 => sum_kernel::<f64>(&x, &d)?,
+            DType::I64 => sum_kernel::<i64>(&x, &d)?,
+            DType::F16 | DType::BF16 => sum_kernel::<f32>(&x.to_dtype(DType::F32)?, &d)?.to_dtype(out_dt)?,
+            _ => sum_kernel::<i64>(&x.to_dtype(DType::I64)?, &d)?.to_dtype(out_dt)?,
         };
         self.keepdim_shape(r, &d, keepdim)
     }
