@@ -85,8 +85,15 @@ impl Tensor {
     pub fn is_contiguous(&self) -> bool {
         self.0.layout.is_contiguous()
     }
+    /// A dim that must exist: 0-d tensors have none (PyTorch's IndexError).
+    pub fn dim_of(&self, dim: i64) -> Result<usize> {
+        if self.ndim() == 0 {
+            crate::bail!(index, "Dimension specified as {} but tensor has no dimensions", dim);
+        }
+        crate::layout::wrap_dim(dim, self.ndim())
+    }
     pub fn size(&self, dim: i64) -> Result<usize> {
-        Ok(self.shape()[crate::layout::wrap_dim(dim, self.ndim())?])
+        Ok(self.shape()[self.dim_of(dim)?])
     }
     pub fn same_tensor(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.0, &other.0)

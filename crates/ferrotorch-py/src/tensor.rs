@@ -127,7 +127,7 @@ impl PyTensor {
         match dim {
             None => Ok(PyTuple::new(py, self.t.strides())?.into_any()),
             Some(d) => {
-                let d = ferrotorch_core::layout::wrap_dim(d, self.t.ndim()).py()?;
+                let d = self.t.dim_of(d).py()?;
                 Ok(self.t.strides()[d].into_pyobject(py)?.into_any())
             }
         }

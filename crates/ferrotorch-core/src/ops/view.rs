@@ -36,7 +36,7 @@ impl Tensor {
         self.reshape(&shape)
     }
     pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
-        let d = wrap_dim(dim, self.ndim())?;
+        let d = self.dim_of(dim)?;
         let inner = infer_shape(sizes, self.shape()[d]).map_err(|_| {
             crate::Error::runtime(format!(
                 "unflatten: Provided sizes {:?} don't multiply up to the size of dim {} ({}) in the input tensor",
@@ -155,11 +155,14 @@ impl Tensor {
         Ok(self.with_layout(self.layout().select(d, i as usize)))
     }
     pub fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
-        let d = wrap_dim(dim, self.ndim())?;
+        let d = self.dim_of(dim)?;
         (0..self.shape()[d] as i64).map(|i| self.select(d as i64, i)).collect()
     }
     /// `split(split_size)`: chunks of `size` along `dim` (the last may be smaller).
     pub fn split(&self, size: i64, dim: i64) -> Result<Vec<Tensor>> {
+        if self.ndim() == 0 {
+            bail!(runtime, "split expects at least a 1-dimensional tensor");
+        }
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if size < 0 || (size == 0 && n != 0) {
@@ -177,6 +180,9 @@ impl Tensor {
         Ok(out)
     }
     pub fn split_with_sizes(&self, sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+        if self.ndim() == 0 {
+            bail!(runtime, "split expects at least a 1-dimensional tensor");
+        }
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if sizes.iter().sum::<i64>() != n || sizes.iter().any(|&s| s < 0) {
@@ -201,6 +207,9 @@ impl Tensor {
     pub fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
         if chunks <= 0 {
             bail!(runtime, "chunk expects `chunks` to be greater than 0, got: {}", chunks);
+        }
+        if self.ndim() == 0 {
+            bail!(runtime, "chunk expects at least a 1-dimensional tensor");
         }
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;

@@ -1,0 +1,68 @@
+"""Every op on awkward inputs (0-d, empty, every dtype, out-of-range dims and
+indices) either works or raises a PyTorch exception type; a Rust panic
+(PanicException, a BaseException) fails the test."""
+import itertools
+import random
+
+import pytest
+
+import ferrotorch as torch
+
+DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int8, torch.uint8, torch.bool]
+SHAPES = [(), (0,), (3,), (2, 3), (0, 2), (3, 1), (2, 1, 4)]
+ALLOWED = (RuntimeError, IndexError, TypeError, ValueError, NotImplementedError)
+
+UNARY = ["exp", "log", "sqrt", "neg", "abs", "sign", "relu", "floor", "round", "frac", "sigmoid", "erfinv", "isnan",
+         "logical_not", "bitwise_not", "sum", "mean", "prod", "amax", "argmax", "std", "var", "all", "any", "cumsum",
+         "cumprod", "sort", "argsort", "unique", "flip", "t", "contiguous", "clone", "tolist", "item", "nonzero", "numpy",
+         "float", "long", "bool", "half", "norm", "logsumexp", "tril", "triu", "max", "min", "squeeze", "flatten"]
+DIM_OPS = ["sum", "mean", "amax", "argmax", "cumsum", "sort", "unbind", "squeeze", "unsqueeze", "size", "stride"]
+BINARY = ["add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "atan2", "maximum", "minimum", "eq",
+          "lt", "logical_and", "bitwise_and", "bitwise_xor", "matmul", "dot", "lerp", "__lshift__", "__rshift__"]
+INDICES = [0, -1, 5, slice(None, None, 2), None, Ellipsis, [0, 1], (0, 0)]
+
+
+def tensors():
+    out = []
+    for s, dt in itertools.product(SHAPES, DTYPES):
+        base = torch.randn(*s) * 5 if s else torch.tensor(3.7)
+        out.append(base.to(dt))
+    return out
+
+
+def attempt(f):
+    try:
+        f()
+    except ALLOWED:
+        pass
+
+
+@pytest.mark.parametrize("dt", DTYPES, ids=str)
+def test_unary_dim_and_index_ops(dt):
+    torch.manual_seed(0)
+    for t in [x for x in tensors() if x.dtype == dt]:
+        for name in UNARY:
+            attempt(lambda: getattr(t, name)())
+        for name, d in itertools.product(DIM_OPS, [0, -1, 1, 5]):
+            attempt(lambda: getattr(t, name)(d))
+        for d in [0, -1, 2]:
+            attempt(lambda: t.topk(2, d))
+            attempt(lambda: t.select(d, 1))
+            attempt(lambda: t.narrow(d, 0, 1))
+            attempt(lambda: t.split(2, d))
+            attempt(lambda: t.chunk(2, d))
+        for i in INDICES + [torch.tensor([True, False, True]), torch.tensor([[0]])]:
+            attempt(lambda: t[i])
+            attempt(lambda: t.__setitem__(i, 1))
+
+
+def test_binary_ops_on_mixed_inputs():
+    torch.manual_seed(0)
+    rnd = random.Random(0)
+    ts = tensors()
+    for a, b in zip(rnd.sample(ts, 30), rnd.sample(ts, 30)):
+        for op in BINARY:
+            attempt(lambda: getattr(a, op)(b))
+        for s in [0, -1, 2.5, True, 1e30, -(2 ** 62)]:
+            for op in BINARY[:12]:
+                attempt(lambda: getattr(a, op)(s))
