@@ -1,4 +1,6 @@
 """Elementwise ops over dtypes, against numpy."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -151,3 +153,40 @@ def test_inplace_methods_and_views():
     a = torch.arange(6.0)
     a[1:] += a[:-1]  # overlapping read/write: PyTorch's out-of-place semantics
     assert a.tolist() == [0.0, 1.0, 3.0, 5.0, 7.0, 9.0]
+
+
+def _views(rng):
+    """(ferrotorch, numpy) pairs over one float64 base: 0-d, contiguous,
+    transposed, offset, stepped and expanded views, all broadcastable to (4, 6)."""
+    base = np.abs(rng.standard_normal((6, 8))) + 0.25
+    tb = torch.tensor(base)
+    return [
+        (torch.tensor(1.75, dtype=torch.float64), np.array(1.75)),
+        (tb[:4, :6], base[:4, :6]),
+        (tb[:6, :4].t(), base[:6, :4].T),
+        (tb[1:5, 2:8], base[1:5, 2:8]),
+        (tb[:, ::2].t(), base[:, ::2].T),  # stepped and transposed
+        (tb[:4, :1].expand(4, 6), np.broadcast_to(base[:4, :1], (4, 6))),
+        (tb[0, :6], base[0, :6]),
+    ]
+
+
+BINARY_REFS = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+    "atan2": np.arctan2, "maximum": np.maximum, "minimum": np.minimum, "remainder": np.remainder,
+    "fmod": np.fmod, "floor_divide": np.floor_divide, "gt": np.greater, "eq": np.equal,
+}
+
+
+@pytest.mark.parametrize("op", sorted(BINARY_REFS))
+def test_binary_ops_on_strided_views(rng, op):
+    views = _views(rng)
+    for (ta, na), (tb, nb) in itertools.product(views, views):
+        got = getattr(ta, op)(tb)
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), BINARY_REFS[op](na, nb), rtol=1e-12)
+
+
+def test_empty_broadcasts():
+    e = torch.zeros(0, 3)
+    assert (e + torch.ones(3)).shape == (0, 3) and (e * 2).shape == (0, 3)
+    assert torch.zeros(2, 0).exp().shape == (2, 0)
