@@ -99,6 +99,12 @@ def main():
 
     case("4096x4096 sum(dim=1) float32", rows_sum, 5, rep, results)
 
+    def cols_sum(lib):
+        a = tensors(lib, (4096, 4096))
+        return (lambda: a.sum(axis=0)) if lib is np else (lambda: a.sum(0))
+
+    case("4096x4096 sum(dim=0) float32", cols_sum, 5, rep, results)
+
     def mm(lib):
         a, b = tensors(lib, (1024, 1024)), tensors(lib, (1024, 1024), 1)
         return lambda: a @ b
