@@ -8,7 +8,6 @@ use ferrotorch_core::ops::unary::{FloatOp, Rounding};
 use ferrotorch_core::{binary, Arg, BinaryOp, Scalar, Tensor};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 
 /// `self op other`, or NotImplemented for foreign operand types.
 fn bin(py: Python<'_>, op: BinaryOp, a: &Tensor, other: &Bound<'_, PyAny>, reflected: bool) -> PyResult<Py<PyAny>> {

@@ -2,9 +2,7 @@
 //! scans (cumsum/cumprod) and norm-style reductions. Copies go through
 //! `copy_`/`assign`; most ops are compositions of views and existing kernels.
 
-use crate::cpu::SendPtr;
 use crate::dtype::{result_type, Operand};
-use crate::iter::{coalesce, for_each_row};
 use crate::layout::{broadcast_shapes, fmt_shape, wrap_dim, wrap_dims};
 use crate::ops::binary::{binary, where_, Arg, BinaryOp};
 use crate::ops::unary::FloatOp;
@@ -150,27 +148,6 @@ pub fn meshgrid(tensors: &[Tensor], xy: bool) -> Result<Vec<Tensor>> {
     Ok(out)
 }
 
-/// A new contiguous tensor of `shape` read from `base` with signed `strides`.
-fn strided_copy<T: Element>(base: *const T, shape: &[usize], strides: &[isize]) -> Vec<T> {
-    let n: usize = shape.iter().product();
-    let mut out: Vec<T> = Vec::with_capacity(n);
-    if n > 0 {
-        let ostr = crate::layout::contiguous_strides(shape);
-        let (cs, st) = coalesce(shape, [&ostr, strides]);
-        let (o, b) = (SendPtr(out.as_mut_ptr()), SendPtr(base as *mut T));
-        crate::iter::parallel_ranges(n, |s, e| {
-            for_each_row(&cs, &st, s, e, |off, len, ist| unsafe {
-                let (po, pb) = (o.get().offset(off[0]), b.get().offset(off[1]));
-                for j in 0..len as isize {
-                    *po.offset(j) = *pb.offset(j * ist[1]);
-                }
-            })
-        });
-        unsafe { out.set_len(n) };
-    }
-    out
-}
-
 impl Tensor {
     pub fn atleast_1d(&self) -> Result<Tensor> {
         if self.ndim() == 0 { self.reshape(&[1]) } else { Ok(self.clone()) }
@@ -195,11 +172,10 @@ impl Tensor {
             off += (self.shape()[d] as isize - 1) * strides[d];
             strides[d] = -strides[d];
         }
-        let shape = self.shape().to_vec();
-        Ok(dispatch!(self.dtype(), T => {
-            let base = unsafe { self.ptr::<T>().offset(off) };
-            Tensor::from_vec_unchecked(strided_copy::<T>(base, &shape, &strides), &shape)
-        }))
+        // A transient negative-stride view, only ever read by the copy kernel.
+        let reversed = crate::Layout { shape: self.shape().to_vec(), strides, offset: (self.offset() as isize + off) as usize };
+        let view = self.with_layout(reversed);
+        Ok(dispatch!(self.dtype(), T => crate::cpu::map::map1::<T, T>(&view, |x| x)))
     }
 
     /// `roll(shifts, dims)`; with no dims the flattened tensor is rolled.
