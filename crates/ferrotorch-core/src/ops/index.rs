@@ -31,31 +31,19 @@ impl Tensor {
         let ids = unsafe { idx.as_slice::<i64>() };
         let shape = index.shape().to_vec();
         let size = if self.ndim() == 0 { 1 } else { self.shape()[d] as i64 };
-        let src_strides: Vec<isize> = if self.ndim() == 0 { vec![0; shape.len()] } else { self.strides().to_vec() };
-        let n = idx.numel();
+        // walk the index's shape over self's strides with dim `d` contributed by the index value
+        let mut strides: Vec<isize> = if self.ndim() == 0 { vec![0; shape.len()] } else { self.strides().to_vec() };
+        let dstride = strides.get_mut(d).map(std::mem::take).unwrap_or(0);
+        let offs = offsets(&shape, &strides);
         Ok(dispatch!(self.dtype(), T => {
             let base = unsafe { self.ptr::<T>() };
-            let mut out: Vec<T> = Vec::with_capacity(n);
-            let mut pos = vec![0usize; shape.len()];
-            for &ix in ids.iter() {
+            let mut out: Vec<T> = Vec::with_capacity(offs.len());
+            for (&ix, &o) in ids.iter().zip(&offs) {
                 if ix < -size || ix >= size {
                     bail!(runtime, "index {} is out of bounds for dimension {} with size {}", ix, d, size);
                 }
                 let ix = if ix < 0 { ix + size } else { ix };
-                let mut off = 0isize;
-                for (k, &p) in pos.iter().enumerate() {
-                    let c = if k == d { ix as isize } else { p as isize };
-                    off += c * src_strides[k];
-                }
-                out.push(unsafe { *base.offset(off) });
-                // advance the row-major multi-index
-                for k in (0..shape.len()).rev() {
-                    pos[k] += 1;
-                    if pos[k] < shape[k] {
-                        break;
-                    }
-                    pos[k] = 0;
-                }
+                out.push(unsafe { *base.offset(o + ix as isize * dstride) });
             }
             Tensor::from_vec_unchecked(out, &shape)
         }))
