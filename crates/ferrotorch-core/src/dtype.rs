@@ -211,12 +211,14 @@ pub fn result_type(ops: &[Operand]) -> DType {
     let mut wrapped: Option<Category> = None;
     for op in ops {
         match *op {
-            Operand::Tensor { dtype, zero_dim: false } => {
-                dim = Some(dim.map_or(dtype, |d| promote_types(d, dtype)))
-            }
-            Operand::Tensor { dtype, zero_dim: true } => {
-                zero = Some(zero.map_or(dtype, |d| promote_types(d, dtype)))
-            }
+            Operand::Tensor {
+                dtype,
+                zero_dim: false,
+            } => dim = Some(dim.map_or(dtype, |d| promote_types(d, dtype))),
+            Operand::Tensor {
+                dtype,
+                zero_dim: true,
+            } => zero = Some(zero.map_or(dtype, |d| promote_types(d, dtype))),
             Operand::Scalar(c) => wrapped = Some(wrapped.map_or(c, |w| w.max(c))),
         }
     }
@@ -391,16 +393,46 @@ macro_rules! dispatch {
     ($dt:expr, $T:ident => $body:expr) => {{
         use $crate::DType as __D;
         match $dt {
-            __D::F32 => { type $T = f32; $body }
-            __D::F64 => { type $T = f64; $body }
-            __D::F16 => { type $T = half::f16; $body }
-            __D::BF16 => { type $T = half::bf16; $body }
-            __D::I64 => { type $T = i64; $body }
-            __D::I32 => { type $T = i32; $body }
-            __D::I16 => { type $T = i16; $body }
-            __D::I8 => { type $T = i8; $body }
-            __D::U8 => { type $T = u8; $body }
-            __D::Bool => { type $T = bool; $body }
+            __D::F32 => {
+                type $T = f32;
+                $body
+            }
+            __D::F64 => {
+                type $T = f64;
+                $body
+            }
+            __D::F16 => {
+                type $T = half::f16;
+                $body
+            }
+            __D::BF16 => {
+                type $T = half::bf16;
+                $body
+            }
+            __D::I64 => {
+                type $T = i64;
+                $body
+            }
+            __D::I32 => {
+                type $T = i32;
+                $body
+            }
+            __D::I16 => {
+                type $T = i16;
+                $body
+            }
+            __D::I8 => {
+                type $T = i8;
+                $body
+            }
+            __D::U8 => {
+                type $T = u8;
+                $body
+            }
+            __D::Bool => {
+                type $T = bool;
+                $body
+            }
         }
     }};
 }
@@ -412,13 +444,34 @@ macro_rules! dispatch_native {
     ($dt:expr, $T:ident => $body:expr, $other:expr) => {{
         use $crate::DType as __D;
         match $dt {
-            __D::F32 => { type $T = f32; $body }
-            __D::F64 => { type $T = f64; $body }
-            __D::I64 => { type $T = i64; $body }
-            __D::I32 => { type $T = i32; $body }
-            __D::I16 => { type $T = i16; $body }
-            __D::I8 => { type $T = i8; $body }
-            __D::U8 => { type $T = u8; $body }
+            __D::F32 => {
+                type $T = f32;
+                $body
+            }
+            __D::F64 => {
+                type $T = f64;
+                $body
+            }
+            __D::I64 => {
+                type $T = i64;
+                $body
+            }
+            __D::I32 => {
+                type $T = i32;
+                $body
+            }
+            __D::I16 => {
+                type $T = i16;
+                $body
+            }
+            __D::I8 => {
+                type $T = i8;
+                $body
+            }
+            __D::U8 => {
+                type $T = u8;
+                $body
+            }
             _ => $other,
         }
     }};
@@ -441,11 +494,23 @@ mod tests {
 
     #[test]
     fn scalars_do_not_upcast() {
-        let t = |d| Operand::Tensor { dtype: d, zero_dim: false };
-        let z = |d| Operand::Tensor { dtype: d, zero_dim: true };
+        let t = |d| Operand::Tensor {
+            dtype: d,
+            zero_dim: false,
+        };
+        let z = |d| Operand::Tensor {
+            dtype: d,
+            zero_dim: true,
+        };
         assert_eq!(result_type(&[t(I32), Operand::Scalar(Category::Int)]), I32);
-        assert_eq!(result_type(&[t(I32), Operand::Scalar(Category::Float)]), F32);
-        assert_eq!(result_type(&[t(F16), Operand::Scalar(Category::Float)]), F16);
+        assert_eq!(
+            result_type(&[t(I32), Operand::Scalar(Category::Float)]),
+            F32
+        );
+        assert_eq!(
+            result_type(&[t(F16), Operand::Scalar(Category::Float)]),
+            F16
+        );
         assert_eq!(result_type(&[t(I32), z(I64)]), I32);
         assert_eq!(result_type(&[t(I32), z(F64)]), F64);
         assert_eq!(result_type(&[t(U8), z(I8)]), U8);

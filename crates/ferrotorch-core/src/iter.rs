@@ -3,7 +3,10 @@
 
 /// Merges adjacent dims that are contiguous with each other in every operand
 /// and drops size-1 dims. Returns the reduced shape and strides.
-pub fn coalesce<const K: usize>(shape: &[usize], strides: [&[isize]; K]) -> (Vec<usize>, [Vec<isize>; K]) {
+pub fn coalesce<const K: usize>(
+    shape: &[usize],
+    strides: [&[isize]; K],
+) -> (Vec<usize>, [Vec<isize>; K]) {
     let mut s: Vec<usize> = Vec::with_capacity(shape.len());
     let mut st: [Vec<isize>; K] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
     for d in 0..shape.len() {
@@ -56,7 +59,8 @@ pub fn for_each_row<const K: usize>(
         idx[d] = rem % shape[d];
         rem /= shape[d];
     }
-    let mut off: [isize; K] = std::array::from_fn(|k| (0..nd).map(|d| idx[d] as isize * strides[k][d]).sum());
+    let mut off: [isize; K] =
+        std::array::from_fn(|k| (0..nd).map(|d| idx[d] as isize * strides[k][d]).sum());
     let mut pos = start;
     while pos < end {
         let len = (inner - idx[nd - 1]).min(end - pos);

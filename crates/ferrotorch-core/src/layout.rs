@@ -28,9 +28,19 @@ pub fn numel(shape: &[usize]) -> usize {
 pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
     let n = ndim.max(1) as i64;
     if dim < -n || dim >= n {
-        bail!(index, "Dimension out of range (expected to be in range of [{}, {}], but got {})", -n, n - 1, dim);
+        bail!(
+            index,
+            "Dimension out of range (expected to be in range of [{}, {}], but got {})",
+            -n,
+            n - 1,
+            dim
+        );
     }
-    Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
+    Ok(if dim < 0 {
+        (dim + n) as usize
+    } else {
+        dim as usize
+    })
 }
 
 /// Normalises a list of dims; rejects repeats like PyTorch.
@@ -39,7 +49,11 @@ pub fn wrap_dims(dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
     for &d in dims {
         let w = wrap_dim(d, ndim)?;
         if out.contains(&w) {
-            bail!(runtime, "dim {} appears multiple times in the list of dims", w);
+            bail!(
+                runtime,
+                "dim {} appears multiple times in the list of dims",
+                w
+            );
         }
         out.push(w);
     }
@@ -56,8 +70,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i < n - a.len() { 1 } else { a[i - (n - a.len())] };
-        let db = if i < n - b.len() { 1 } else { b[i - (n - b.len())] };
+        let da = if i < n - a.len() {
+            1
+        } else {
+            a[i - (n - a.len())]
+        };
+        let db = if i < n - b.len() {
+            1
+        } else {
+            b[i - (n - b.len())]
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -94,7 +116,10 @@ pub fn infer_shape(req: &[i64], numel: usize) -> Result<Vec<usize>> {
     let bad = || {
         Error::runtime(format!(
             "shape '[{}]' is invalid for input of size {}",
-            req.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            req.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             numel
         ))
     };
@@ -114,7 +139,11 @@ pub fn infer_shape(req: &[i64], numel: usize) -> Result<Vec<usize>> {
 
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Layout {
-        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
+        Layout {
+            shape: shape.to_vec(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
     }
     pub fn ndim(&self) -> usize {
         self.shape.len()
@@ -163,7 +192,11 @@ impl Layout {
     /// `start:end:step` on one dim (already clamped, step > 0).
     pub fn slice(&self, dim: usize, start: usize, end: usize, step: usize) -> Layout {
         let mut l = self.clone();
-        let len = if end > start { (end - start).div_ceil(step) } else { 0 };
+        let len = if end > start {
+            (end - start).div_ceil(step)
+        } else {
+            0
+        };
         if len > 0 {
             l.offset = (self.offset as isize + start as isize * self.strides[dim]) as usize;
         }
@@ -180,7 +213,11 @@ impl Layout {
     }
     pub fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
-        let st = if dim < self.ndim() { self.strides[dim] * self.shape[dim] as isize } else { 1 };
+        let st = if dim < self.ndim() {
+            self.strides[dim] * self.shape[dim] as isize
+        } else {
+            1
+        };
         l.shape.insert(dim, 1);
         l.strides.insert(dim, st);
         l
@@ -198,7 +235,11 @@ impl Layout {
             );
         }
         let lead = shape.len() - self.ndim();
-        let mut out = Layout { shape: vec![0; shape.len()], strides: vec![0; shape.len()], offset: self.offset };
+        let mut out = Layout {
+            shape: vec![0; shape.len()],
+            strides: vec![0; shape.len()],
+            offset: self.offset,
+        };
         for i in 0..shape.len() {
             let want = shape[i];
             if i < lead {
@@ -236,7 +277,11 @@ impl Layout {
     pub fn view(&self, shape: &[usize]) -> Option<Layout> {
         let numel = self.numel();
         if numel == 0 || self.is_contiguous() {
-            return Some(Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: self.offset });
+            return Some(Layout {
+                shape: shape.to_vec(),
+                strides: contiguous_strides(shape),
+                offset: self.offset,
+            });
         }
         let mut new_strides = vec![0isize; shape.len()];
         let mut view_d = shape.len() as isize - 1;
@@ -247,7 +292,8 @@ impl Layout {
         for tensor_d in (0..old.len()).rev() {
             tensor_numel *= old[tensor_d];
             let boundary = tensor_d == 0
-                || (old[tensor_d - 1] != 1 && self.strides[tensor_d - 1] != tensor_numel as isize * chunk_base_stride);
+                || (old[tensor_d - 1] != 1
+                    && self.strides[tensor_d - 1] != tensor_numel as isize * chunk_base_stride);
             if boundary {
                 while view_d >= 0 && (view_numel < tensor_numel || shape[view_d as usize] == 1) {
                     new_strides[view_d as usize] = view_numel as isize * chunk_base_stride;
@@ -267,15 +313,28 @@ impl Layout {
         if view_d != -1 {
             return None;
         }
-        Some(Layout { shape: shape.to_vec(), strides: new_strides, offset: self.offset })
+        Some(Layout {
+            shape: shape.to_vec(),
+            strides: new_strides,
+            offset: self.offset,
+        })
     }
     pub fn diagonal(&self, offset: i64, d1: usize, d2: usize) -> Layout {
         let mut l = self.clone();
         let (n1, n2) = (self.shape[d1] as i64, self.shape[d2] as i64);
-        let len = if offset >= 0 { (n1).min(n2 - offset) } else { (n1 + offset).min(n2) }.max(0) as usize;
+        let len = if offset >= 0 {
+            (n1).min(n2 - offset)
+        } else {
+            (n1 + offset).min(n2)
+        }
+        .max(0) as usize;
         let mut off = self.offset as isize;
         if len > 0 {
-            off += if offset >= 0 { offset as isize * self.strides[d2] } else { -offset as isize * self.strides[d1] };
+            off += if offset >= 0 {
+                offset as isize * self.strides[d2]
+            } else {
+                -offset as isize * self.strides[d1]
+            };
         }
         let st = self.strides[d1] + self.strides[d2];
         let (hi, lo) = if d1 > d2 { (d1, d2) } else { (d2, d1) };

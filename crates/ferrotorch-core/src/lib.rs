@@ -1,6 +1,7 @@
 //! ferrotorch-core: tensors with strided views, PyTorch dtype semantics and
 //! CPU kernels. Pure Rust (no Python); this is the crate Rust services embed.
 
+pub mod autograd;
 pub mod cpu;
 pub mod device;
 pub mod dtype;

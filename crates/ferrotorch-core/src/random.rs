@@ -22,7 +22,12 @@ pub fn philox(counter: u64, seed: u64) -> [u32; 4] {
     for _ in 0..10 {
         let p0 = (M0 as u64) * (c[0] as u64);
         let p1 = (M1 as u64) * (c[2] as u64);
-        c = [((p1 >> 32) as u32) ^ c[1] ^ k[0], p1 as u32, ((p0 >> 32) as u32) ^ c[3] ^ k[1], p0 as u32];
+        c = [
+            ((p1 >> 32) as u32) ^ c[1] ^ k[0],
+            p1 as u32,
+            ((p0 >> 32) as u32) ^ c[3] ^ k[1],
+            p0 as u32,
+        ];
         k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
     }
     c
@@ -71,12 +76,17 @@ impl Generator {
     pub fn integers(&mut self, n: usize, low: i64, high: i64) -> Vec<i64> {
         let range = (high - low) as u64;
         let w = self.next_u32s(2 * n);
-        (0..n).map(|i| low + ((((w[2 * i] as u64) << 32) | w[2 * i + 1] as u64) % range) as i64).collect()
+        (0..n)
+            .map(|i| low + ((((w[2 * i] as u64) << 32) | w[2 * i + 1] as u64) % range) as i64)
+            .collect()
     }
 }
 
 /// The default generator (`torch.manual_seed`, `torch.initial_seed`).
-pub static DEFAULT_GENERATOR: Mutex<Generator> = Mutex::new(Generator { seed: 67_280_421_310_721, offset: 0 });
+pub static DEFAULT_GENERATOR: Mutex<Generator> = Mutex::new(Generator {
+    seed: 67_280_421_310_721,
+    offset: 0,
+});
 
 pub fn manual_seed(seed: u64) {
     *DEFAULT_GENERATOR.lock().unwrap() = Generator::new(seed);
@@ -89,7 +99,10 @@ mod tests {
     #[test]
     fn philox_known_answer() {
         // Random123 known-answer test for philox4x32-10 with zero counter and key.
-        assert_eq!(philox(0, 0), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(
+            philox(0, 0),
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+        );
     }
 
     #[test]
@@ -98,6 +111,9 @@ mod tests {
         let v = g.normal_f64(100_000);
         let mean: f64 = v.iter().sum::<f64>() / v.len() as f64;
         let var: f64 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
-        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.02, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
+        );
     }
 }

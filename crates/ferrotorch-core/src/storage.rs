@@ -47,7 +47,11 @@ impl Storage {
     pub fn from_vec<T: Send + Sync + 'static>(mut v: Vec<T>) -> Storage {
         let nbytes = v.len() * std::mem::size_of::<T>();
         let ptr = v.as_mut_ptr() as *mut u8;
-        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: Box::new(v) })))
+        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer {
+            ptr,
+            nbytes,
+            _owner: Box::new(v),
+        })))
     }
 
     /// Uninitialised storage for `n` elements of `T`; the caller must write
@@ -61,7 +65,8 @@ impl Storage {
             let p = v.as_mut_ptr();
             return (Storage::from_vec(v), p);
         }
-        let layout = std::alloc::Layout::from_size_align(nbytes, HUGE_PAGE).expect("allocation size");
+        let layout =
+            std::alloc::Layout::from_size_align(nbytes, HUGE_PAGE).expect("allocation size");
         let ptr = unsafe { std::alloc::alloc(layout) };
         if ptr.is_null() {
             std::alloc::handle_alloc_error(layout);
@@ -71,15 +76,30 @@ impl Storage {
             libc::madvise(ptr as *mut libc::c_void, nbytes, libc::MADV_HUGEPAGE);
         }
         let buf = AlignedBuf { ptr, layout };
-        (Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: Box::new(buf) }))), ptr as *mut T)
+        (
+            Storage(Arc::new(StorageImpl::Cpu(CpuBuffer {
+                ptr,
+                nbytes,
+                _owner: Box::new(buf),
+            }))),
+            ptr as *mut T,
+        )
     }
 
     /// Wraps foreign memory; `owner` must keep `ptr..ptr+nbytes` valid while alive.
     ///
     /// # Safety
     /// `ptr` must be valid for reads and writes of `nbytes` for the owner's lifetime.
-    pub unsafe fn from_foreign(ptr: *mut u8, nbytes: usize, owner: Box<dyn Any + Send + Sync>) -> Storage {
-        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer { ptr, nbytes, _owner: owner })))
+    pub unsafe fn from_foreign(
+        ptr: *mut u8,
+        nbytes: usize,
+        owner: Box<dyn Any + Send + Sync>,
+    ) -> Storage {
+        Storage(Arc::new(StorageImpl::Cpu(CpuBuffer {
+            ptr,
+            nbytes,
+            _owner: owner,
+        })))
     }
 
     pub fn device(&self) -> Device {
@@ -97,6 +117,10 @@ impl Storage {
         match &*self.0 {
             StorageImpl::Cpu(b) => Ok(b.ptr),
         }
+    }
+    /// No other handle (tensor or view) shares this storage.
+    pub fn is_unique(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
     }
     pub fn ptr_eq(&self, other: &Storage) -> bool {
         Arc::ptr_eq(&self.0, &other.0)

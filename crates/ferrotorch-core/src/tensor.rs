@@ -3,7 +3,7 @@
 use crate::layout::{contiguous_strides, Layout};
 use crate::{DType, Device, Element, Result, Scalar, Storage};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub struct TensorImpl {
     pub(crate) storage: Storage,
@@ -11,44 +11,113 @@ pub struct TensorImpl {
     pub(crate) dtype: DType,
     /// Bumped by every in-place write; shared by all views of one storage.
     pub(crate) version: Arc<AtomicU64>,
+    /// For a view: the tensor that owns the viewed memory (never itself a view).
+    pub(crate) base: Option<Tensor>,
+    /// Leaf flag or "has a grad_fn": the one check ops make before recording.
     pub(crate) requires_grad: AtomicBool,
+    pub(crate) autograd: Mutex<Option<Box<crate::autograd::AutogradMeta>>>,
 }
 
 #[derive(Clone)]
 pub struct Tensor(pub(crate) Arc<TensorImpl>);
 
 impl Tensor {
-    pub(crate) fn from_parts(storage: Storage, layout: Layout, dtype: DType, version: Arc<AtomicU64>) -> Tensor {
-        Tensor(Arc::new(TensorImpl { storage, layout, dtype, version, requires_grad: AtomicBool::new(false) }))
+    pub(crate) fn from_parts(
+        storage: Storage,
+        layout: Layout,
+        dtype: DType,
+        version: Arc<AtomicU64>,
+    ) -> Tensor {
+        Self::new_impl(storage, layout, dtype, version, None)
+    }
+    fn new_impl(
+        storage: Storage,
+        layout: Layout,
+        dtype: DType,
+        version: Arc<AtomicU64>,
+        base: Option<Tensor>,
+    ) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            storage,
+            layout,
+            dtype,
+            version,
+            base,
+            requires_grad: AtomicBool::new(false),
+            autograd: Mutex::new(None),
+        }))
     }
 
     /// A contiguous tensor owning `data`.
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
         let n: usize = shape.iter().product();
         if n != data.len() {
-            crate::bail!(runtime, "from_vec: {} elements for shape {:?}", data.len(), shape);
+            crate::bail!(
+                runtime,
+                "from_vec: {} elements for shape {:?}",
+                data.len(),
+                shape
+            );
         }
         Ok(Self::from_vec_unchecked(data, shape))
     }
     pub(crate) fn from_vec_unchecked<T: Element>(data: Vec<T>, shape: &[usize]) -> Tensor {
         debug_assert_eq!(data.len(), shape.iter().product::<usize>());
-        Tensor::from_parts(Storage::from_vec(data), Layout::contiguous(shape), T::DTYPE, Arc::new(AtomicU64::new(0)))
+        Tensor::from_parts(
+            Storage::from_vec(data),
+            Layout::contiguous(shape),
+            T::DTYPE,
+            Arc::new(AtomicU64::new(0)),
+        )
     }
     /// A contiguous tensor whose elements the caller must all write before reading.
     pub(crate) fn uninit<T: Element>(shape: &[usize]) -> (Tensor, *mut T) {
         let (st, p) = Storage::uninit::<T>(shape.iter().product());
-        (Tensor::from_parts(st, Layout::contiguous(shape), T::DTYPE, Arc::new(AtomicU64::new(0))), p)
+        (
+            Tensor::from_parts(
+                st,
+                Layout::contiguous(shape),
+                T::DTYPE,
+                Arc::new(AtomicU64::new(0)),
+            ),
+            p,
+        )
     }
     /// Wraps existing storage with an explicit layout (used for foreign memory).
     pub fn from_storage(storage: Storage, layout: Layout, dtype: DType) -> Result<Tensor> {
         if layout.storage_span() * dtype.size() > storage.nbytes() {
             crate::bail!(runtime, "layout exceeds storage size");
         }
-        Ok(Tensor::from_parts(storage, layout, dtype, Arc::new(AtomicU64::new(0))))
+        Ok(Tensor::from_parts(
+            storage,
+            layout,
+            dtype,
+            Arc::new(AtomicU64::new(0)),
+        ))
     }
     /// A new tensor sharing this one's storage and version counter (a view).
     pub fn with_layout(&self, layout: Layout) -> Tensor {
-        Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype, self.0.version.clone())
+        let base = self.0.base.clone().unwrap_or_else(|| self.clone());
+        Self::new_impl(
+            self.0.storage.clone(),
+            layout,
+            self.0.dtype,
+            self.0.version.clone(),
+            Some(base),
+        )
+    }
+    /// Same data, layout and version counter; no base and no autograd state.
+    pub fn alias(&self) -> Tensor {
+        Tensor::from_parts(
+            self.0.storage.clone(),
+            self.0.layout.clone(),
+            self.0.dtype,
+            self.0.version.clone(),
+        )
+    }
+    /// The tensor whose memory this view looks at (`Tensor._base`).
+    pub fn base(&self) -> Option<&Tensor> {
+        self.0.base.as_ref()
     }
 
     pub fn scalar(s: Scalar, dtype: DType) -> Tensor {
@@ -88,7 +157,11 @@ impl Tensor {
     /// A dim that must exist: 0-d tensors have none (PyTorch's IndexError).
     pub fn dim_of(&self, dim: i64) -> Result<usize> {
         if self.ndim() == 0 {
-            crate::bail!(index, "Dimension specified as {} but tensor has no dimensions", dim);
+            crate::bail!(
+                index,
+                "Dimension specified as {} but tensor has no dimensions",
+                dim
+            );
         }
         crate::layout::wrap_dim(dim, self.ndim())
     }
@@ -103,16 +176,6 @@ impl Tensor {
     }
     pub fn bump_version(&self) {
         self.0.version.fetch_add(1, Ordering::Relaxed);
-    }
-    pub fn requires_grad(&self) -> bool {
-        self.0.requires_grad.load(Ordering::Relaxed)
-    }
-    pub fn set_requires_grad(&self, value: bool) -> Result<()> {
-        if value && !self.dtype().is_floating_point() {
-            crate::bail!(runtime, "only Tensors of floating point dtype can require gradients");
-        }
-        self.0.requires_grad.store(value, Ordering::Relaxed);
-        Ok(())
     }
     /// Address of the first element (`Tensor.data_ptr()`).
     pub fn data_ptr(&self) -> usize {
@@ -164,6 +227,11 @@ impl Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tensor(shape={:?}, dtype={:?})", self.shape(), self.dtype())
+        write!(
+            f,
+            "Tensor(shape={:?}, dtype={:?})",
+            self.shape(),
+            self.dtype()
+        )
     }
 }

@@ -27,7 +27,10 @@ pub fn scalar(obj: &Bound<'_, PyAny>) -> Option<Scalar> {
     if obj.hasattr("__index__").ok()? && !obj.is_instance_of::<PyTensor>() {
         return obj.extract::<i64>().ok().map(Scalar::Int);
     }
-    if obj.hasattr("__float__").ok()? && !obj.is_instance_of::<PyTensor>() && !obj.hasattr("__len__").ok()? {
+    if obj.hasattr("__float__").ok()?
+        && !obj.is_instance_of::<PyTensor>()
+        && !obj.hasattr("__len__").ok()?
+    {
         return obj.extract::<f64>().ok().map(Scalar::Float);
     }
     None
@@ -63,18 +66,26 @@ pub fn operand_or_err(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Operand> {
     operand(obj).ok_or_else(|| {
         PyTypeError::new_err(format!(
             "{what}: expected Tensor or Number, but got {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))
     })
 }
 
 pub fn tensor_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Tensor> {
-    obj.cast::<PyTensor>().map(|t| t.get().t.clone()).map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{what}: argument must be Tensor, not {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
-    })
+    obj.cast::<PyTensor>()
+        .map(|t| t.get().t.clone())
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{what}: argument must be Tensor, not {}",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })
 }
 
 /// `dim=`: None, an int, or a sequence of ints.
@@ -100,14 +111,18 @@ pub fn sizes_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
             return a.extract::<Vec<i64>>().map_err(|_| {
                 PyTypeError::new_err(format!(
                     "expected a sequence of integers or a single integer, got '{}'",
-                    a.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    a.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
                 ))
             });
         }
     }
-    args.iter().map(|a| a.extract::<i64>()).collect::<PyResult<Vec<i64>>>().map_err(|_| {
-        PyTypeError::new_err("expected a sequence of integers or a single integer")
-    })
+    args.iter()
+        .map(|a| a.extract::<i64>())
+        .collect::<PyResult<Vec<i64>>>()
+        .map_err(|_| PyTypeError::new_err("expected a sequence of integers or a single integer"))
 }
 
 pub fn nonneg_shape(sizes: &[i64]) -> PyResult<Vec<usize>> {
@@ -155,7 +170,11 @@ pub fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         }
         out
     };
-    let layout = Layout { shape, strides, offset: 0 };
+    let layout = Layout {
+        shape,
+        strides,
+        offset: 0,
+    };
     let nbytes = layout.storage_span() * dtype.size();
     let owner: Py<PyAny> = obj.clone().unbind();
     let storage = unsafe { Storage::from_foreign(ptr as *mut u8, nbytes, Box::new(owner)) };
@@ -163,7 +182,8 @@ pub fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
 }
 
 fn dtype_from_typestr(t: &str) -> PyResult<DType> {
-    let native_or_none = |c: char| c == '|' || c == '=' || (c == '<') == cfg!(target_endian = "little");
+    let native_or_none =
+        |c: char| c == '|' || c == '=' || (c == '<') == cfg!(target_endian = "little");
     let mut chars = t.chars();
     let order = chars.next().unwrap_or('|');
     let rest: String = chars.collect();
@@ -209,7 +229,9 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, acc: &mut Nested) -> PyResult<()> 
             acc.vals.push(s);
             return check_leaf_depth(acc, depth);
         }
-        return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
+        return Err(PyValueError::new_err(
+            "only one element tensors can be converted to Python scalars",
+        ));
     }
     if let Some(s) = scalar(obj) {
         note_kind(acc, s, None);
@@ -219,7 +241,10 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, acc: &mut Nested) -> PyResult<()> 
     let seq = obj.cast::<PySequence>().map_err(|_| {
         PyTypeError::new_err(format!(
             "Could not infer dtype of {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))
     })?;
     let n = seq.len()?;
@@ -260,20 +285,34 @@ fn check_leaf_depth(acc: &Nested, depth: usize) -> PyResult<()> {
 
 fn note_kind(acc: &mut Nested, s: Scalar, tensor_dtype: Option<DType>) {
     let d = tensor_dtype.unwrap_or_else(|| s.default_dtype());
-    acc.kind = if acc.vals.is_empty() { d } else { ferrotorch_core::dtype::promote_types(acc.kind, d) };
+    acc.kind = if acc.vals.is_empty() {
+        d
+    } else {
+        ferrotorch_core::dtype::promote_types(acc.kind, d)
+    };
 }
 
 /// `torch.tensor(data)`: always copies.
 pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().t;
-        return t.to_dtype(dtype.unwrap_or(t.dtype())).and_then(|x| x.deep_clone()).py();
+        return t
+            .to_dtype(dtype.unwrap_or(t.dtype()))
+            .and_then(|x| x.deep_clone())
+            .py();
     }
     if is_array_like(obj) {
         let t = from_array_interface(obj)?;
-        return t.to_dtype(dtype.unwrap_or(t.dtype())).and_then(|x| x.deep_clone()).py();
+        return t
+            .to_dtype(dtype.unwrap_or(t.dtype()))
+            .and_then(|x| x.deep_clone())
+            .py();
     }
-    let mut acc = Nested { vals: vec![], shape: vec![], kind: ferrotorch_core::dtype::default_float_dtype() };
+    let mut acc = Nested {
+        vals: vec![],
+        shape: vec![],
+        kind: ferrotorch_core::dtype::default_float_dtype(),
+    };
     if let Ok(list) = obj.cast::<PyList>() {
         if list.is_empty() {
             let dt = dtype.unwrap_or_else(ferrotorch_core::dtype::default_float_dtype);

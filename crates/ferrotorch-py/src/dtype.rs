@@ -41,7 +41,10 @@ static DTYPES: PyOnceLock<Vec<Py<PyDType>>> = PyOnceLock::new();
 /// The canonical (identity-comparable) Python object of a dtype.
 pub fn dtype_obj(py: Python<'_>, d: DType) -> Py<PyDType> {
     let all = DTYPES.get_or_init(py, || {
-        DType::ALL.iter().map(|&d| Py::new(py, PyDType(d)).expect("dtype object")).collect()
+        DType::ALL
+            .iter()
+            .map(|&d| Py::new(py, PyDType(d)).expect("dtype object"))
+            .collect()
     });
     let i = DType::ALL.iter().position(|&x| x == d).unwrap();
     all[i].clone_ref(py)
@@ -71,7 +74,10 @@ pub fn extract_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
             }
         }
     }
-    Err(PyTypeError::new_err(format!("expected a dtype, got {}", obj.repr()?)))
+    Err(PyTypeError::new_err(format!(
+        "expected a dtype, got {}",
+        obj.repr()?
+    )))
 }
 
 pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
@@ -120,10 +126,16 @@ impl PyDevice {
 }
 
 pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<Device> {
-    let (kind, idx) = match s.split_once(':') {
-        Some((k, i)) => (k, Some(i.parse::<i64>().map_err(|_| PyRuntimeError::new_err(format!("Invalid device string: '{s}'")))?)),
-        None => (s, index),
-    };
+    let (kind, idx) =
+        match s.split_once(':') {
+            Some((k, i)) => (
+                k,
+                Some(i.parse::<i64>().map_err(|_| {
+                    PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
+                })?),
+            ),
+            None => (s, index),
+        };
     match kind {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Ok(Device::Cuda(idx.unwrap_or(0).max(0) as usize)),

@@ -1,9 +1,10 @@
 //! Core errors -> the Python exception type PyTorch raises.
 
 use ferrotorch_core::{Error, ErrorKind};
-use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyIndexError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::PyErr;
-
 
 pub fn to_pyerr(e: Error) -> PyErr {
     match e.kind {

@@ -21,16 +21,32 @@ fn finish(py: Python<'_>, t: Tensor, requires_grad: bool) -> PyResult<Py<PyTenso
 
 #[pyfunction]
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
-pub fn tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyTensor>> {
+pub fn tensor(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = pin_memory;
     opt_device(device)?;
-    finish(py, tensor_from_data(data, opt_dtype(dtype)?)?, requires_grad)
+    finish(
+        py,
+        tensor_from_data(data, opt_dtype(dtype)?)?,
+        requires_grad,
+    )
 }
 
 /// `as_tensor`: shares memory with tensors and numpy arrays when no conversion is needed.
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None, device=None))]
-pub fn as_tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+pub fn as_tensor(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
     opt_device(device)?;
     let dt = opt_dtype(dtype)?;
     if let Ok(t) = data.cast::<PyTensor>() {
@@ -59,10 +75,20 @@ pub fn from_numpy(py: Python<'_>, ndarray: &Bound<'_, PyAny>) -> PyResult<Py<PyT
             ndarray.get_type().name()?
         )));
     }
-    Py::new(py, PyTensor::new(crate::convert::from_array_interface(ndarray)?))
+    Py::new(
+        py,
+        PyTensor::new(crate::convert::from_array_interface(ndarray)?),
+    )
 }
 
-fn factory(py: Python<'_>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, value: Scalar) -> PyResult<Py<PyTensor>> {
+fn factory(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    value: Scalar,
+) -> PyResult<Py<PyTensor>> {
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
@@ -72,7 +98,17 @@ fn factory(py: Python<'_>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, P
 #[pyfunction]
 #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn zeros(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+pub fn zeros(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+    memory_format: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory, memory_format);
     factory(py, size, dtype, device, requires_grad, Scalar::Int(0))
 }
@@ -80,7 +116,17 @@ pub fn zeros(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, P
 #[pyfunction]
 #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn ones(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+pub fn ones(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+    memory_format: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory, memory_format);
     factory(py, size, dtype, device, requires_grad, Scalar::Int(1))
 }
@@ -89,16 +135,34 @@ pub fn ones(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, Py
 #[pyfunction]
 #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn empty(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+pub fn empty(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+    memory_format: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory, memory_format);
     factory(py, size, dtype, device, requires_grad, Scalar::Int(0))
 }
 
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
-pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn full(
+    py: Python<'_>,
+    size: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     opt_device(device)?;
-    let v = scalar(fill_value).ok_or_else(|| PyTypeError::new_err("full(): fill_value must be a number"))?;
+    let v = scalar(fill_value)
+        .ok_or_else(|| PyTypeError::new_err("full(): fill_value must be a number"))?;
     let shape = nonneg_shape(&size.extract::<Vec<i64>>()?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(|| v.default_dtype());
     finish(py, Tensor::full(&shape, v, dt), requires_grad)
@@ -106,10 +170,19 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
 
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
-pub fn full_like(py: Python<'_>, input: PyRef<'_, PyTensor>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+pub fn full_like(
+    py: Python<'_>,
+    input: PyRef<'_, PyTensor>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    memory_format: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyTensor>> {
     let _ = memory_format;
     opt_device(device)?;
-    let v = scalar(fill_value).ok_or_else(|| PyTypeError::new_err("full_like(): fill_value must be a number"))?;
+    let v = scalar(fill_value)
+        .ok_or_else(|| PyTypeError::new_err("full_like(): fill_value must be a number"))?;
     let dt = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
     finish(py, Tensor::full(input.t.shape(), v, dt), requires_grad)
 }
@@ -117,10 +190,22 @@ pub fn full_like(py: Python<'_>, input: PyRef<'_, PyTensor>, fill_value: &Bound<
 #[pyfunction]
 #[pyo3(signature = (start, end=None, step=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn arange(py: Python<'_>, start: &Bound<'_, PyAny>, end: Option<&Bound<'_, PyAny>>, step: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn arange(
+    py: Python<'_>,
+    start: &Bound<'_, PyAny>,
+    end: Option<&Bound<'_, PyAny>>,
+    step: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout);
     opt_device(device)?;
-    let num = |o: &Bound<'_, PyAny>| scalar(o).ok_or_else(|| PyTypeError::new_err("arange(): arguments must be numbers"));
+    let num = |o: &Bound<'_, PyAny>| {
+        scalar(o).ok_or_else(|| PyTypeError::new_err("arange(): arguments must be numbers"))
+    };
     let (s, e) = match end {
         Some(e) if !e.is_none() => (num(start)?, num(e)?),
         _ => (Scalar::Int(0), num(start)?),
@@ -130,34 +215,77 @@ pub fn arange(py: Python<'_>, start: &Bound<'_, PyAny>, end: Option<&Bound<'_, P
         _ => Scalar::Int(1),
     };
     let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
-    let dt = opt_dtype(dtype)?.unwrap_or(if any_float { default_float_dtype() } else { DType::I64 });
-    finish(py, Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt).py()?, requires_grad)
+    let dt = opt_dtype(dtype)?.unwrap_or(if any_float {
+        default_float_dtype()
+    } else {
+        DType::I64
+    });
+    finish(
+        py,
+        Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, *, out=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn linspace(
+    py: Python<'_>,
+    start: f64,
+    end: f64,
+    steps: i64,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = out;
     opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    finish(py, Tensor::linspace(start, end, steps, dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::linspace(start, end, steps, dt).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn logspace(
+    py: Python<'_>,
+    start: f64,
+    end: f64,
+    steps: i64,
+    base: f64,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = out;
     opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    finish(py, Tensor::logspace(start, end, steps, base, dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::logspace(start, end, steps, base, dt).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, m=None, *, out=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn eye(
+    py: Python<'_>,
+    n: i64,
+    m: Option<i64>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = out;
     opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
@@ -178,7 +306,9 @@ impl PyGenerator {
     #[pyo3(signature = (device=None))]
     fn new(device: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         opt_device(device)?;
-        Ok(PyGenerator { g: Generator::new(67_280_421_310_721) })
+        Ok(PyGenerator {
+            g: Generator::new(67_280_421_310_721),
+        })
     }
     fn manual_seed(slf: Bound<'_, Self>, seed: i64) -> Bound<'_, Self> {
         slf.borrow_mut().g = Generator::new(seed as u64);
@@ -188,7 +318,10 @@ impl PyGenerator {
         self.g.seed
     }
     fn seed(&mut self) -> u64 {
-        let s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        let s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
         self.g = Generator::new(s);
         s
     }
@@ -196,7 +329,10 @@ impl PyGenerator {
         (self.g.seed, self.g.offset)
     }
     fn set_state(&mut self, state: (u64, u64)) {
-        self.g = Generator { seed: state.0, offset: state.1 };
+        self.g = Generator {
+            seed: state.0,
+            offset: state.1,
+        };
     }
     #[getter]
     fn device(&self) -> crate::dtype::PyDevice {
@@ -205,7 +341,10 @@ impl PyGenerator {
 }
 
 /// Runs `f` on the given generator or on the default one.
-fn with_gen<R>(generator: Option<&Bound<'_, PyGenerator>>, f: impl FnOnce(&mut Generator) -> R) -> R {
+fn with_gen<R>(
+    generator: Option<&Bound<'_, PyGenerator>>,
+    f: impl FnOnce(&mut Generator) -> R,
+) -> R {
     match generator {
         Some(g) => f(&mut g.borrow_mut().g),
         None => f(&mut DEFAULT_GENERATOR.lock().unwrap()),
@@ -215,7 +354,10 @@ fn with_gen<R>(generator: Option<&Bound<'_, PyGenerator>>, f: impl FnOnce(&mut G
 fn float_dtype_arg(dtype: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<DType> {
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
     if !dt.is_floating_point() {
-        return Err(PyRuntimeError::new_err(format!("\"{name}\" not implemented for '{}'", dt.legacy_name())));
+        return Err(PyRuntimeError::new_err(format!(
+            "\"{name}\" not implemented for '{}'",
+            dt.legacy_name()
+        )));
     }
     Ok(dt)
 }
@@ -223,32 +365,70 @@ fn float_dtype_arg(dtype: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<DTy
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn rand(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyGenerator>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyTensor>> {
+pub fn rand(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "check_uniform_bounds")?;
     let v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
-    finish(py, Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn randn(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyGenerator>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyTensor>> {
+pub fn randn(
+    py: Python<'_>,
+    size: &Bound<'_, PyTuple>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "normal_kernel_cpu")?;
     let v = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
-    finish(py, Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
+        requires_grad,
+    )
 }
 
 /// `randint(high, size)` or `randint(low, high, size)`.
 #[pyfunction]
 #[pyo3(signature = (*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=false, size=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn randint(py: Python<'_>, args: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyGenerator>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, size: Option<Vec<i64>>) -> PyResult<Py<PyTensor>> {
+pub fn randint(
+    py: Python<'_>,
+    args: &Bound<'_, PyTuple>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    size: Option<Vec<i64>>,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout);
     opt_device(device)?;
     let (low, high, size) = match (args.len(), size) {
@@ -259,22 +439,40 @@ pub fn randint(py: Python<'_>, args: &Bound<'_, PyTuple>, generator: Option<&Bou
         _ => return Err(PyTypeError::new_err("randint() received an invalid combination of arguments - expected (high, size) or (low, high, size)")),
     };
     if low >= high {
-        return Err(PyRuntimeError::new_err(format!("random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")));
+        return Err(PyRuntimeError::new_err(format!(
+            "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )));
     }
     let shape = nonneg_shape(&size)?;
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
     let v = with_gen(generator, |g| g.integers(shape.iter().product(), low, high));
-    finish(py, Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn randperm(py: Python<'_>, n: i64, generator: Option<&Bound<'_, PyGenerator>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyTensor>> {
+pub fn randperm(
+    py: Python<'_>,
+    n: i64,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    pin_memory: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
     opt_device(device)?;
     if n < 0 {
-        return Err(PyRuntimeError::new_err(format!("n must be non-negative, got{n}")));
+        return Err(PyRuntimeError::new_err(format!(
+            "n must be non-negative, got{n}"
+        )));
     }
     // Fisher-Yates with one random word per position
     let mut v: Vec<i64> = (0..n).collect();
@@ -284,29 +482,58 @@ pub fn randperm(py: Python<'_>, n: i64, generator: Option<&Bound<'_, PyGenerator
         v.swap(i, (w % (i as u64 + 1)) as usize);
     }
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
-    finish(py, Tensor::from_vec(v, &[n as usize]).py()?.to_dtype(dt).py()?, requires_grad)
+    finish(
+        py,
+        Tensor::from_vec(v, &[n as usize]).py()?.to_dtype(dt).py()?,
+        requires_grad,
+    )
 }
 
 /// `normal(mean, std, size)` with float arguments, or tensor mean/std (broadcast).
 #[pyfunction]
 #[pyo3(signature = (mean=None, std=None, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-pub fn normal(py: Python<'_>, mean: Option<&Bound<'_, PyAny>>, std: Option<&Bound<'_, PyAny>>, size: Option<Vec<i64>>, generator: Option<&Bound<'_, PyGenerator>>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+pub fn normal(
+    py: Python<'_>,
+    mean: Option<&Bound<'_, PyAny>>,
+    std: Option<&Bound<'_, PyAny>>,
+    size: Option<Vec<i64>>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyTensor>> {
     let _ = out;
     opt_device(device)?;
     use ferrotorch_core::{binary, Arg, BinaryOp};
-    let m = mean.map(|m| crate::convert::operand_or_err(m, "normal")).transpose()?.unwrap_or(crate::convert::Operand::S(Scalar::Float(0.0)));
-    let s = std.map(|s| crate::convert::operand_or_err(s, "normal")).transpose()?.unwrap_or(crate::convert::Operand::S(Scalar::Float(1.0)));
+    let m = mean
+        .map(|m| crate::convert::operand_or_err(m, "normal"))
+        .transpose()?
+        .unwrap_or(crate::convert::Operand::S(Scalar::Float(0.0)));
+    let s = std
+        .map(|s| crate::convert::operand_or_err(s, "normal"))
+        .transpose()?
+        .unwrap_or(crate::convert::Operand::S(Scalar::Float(1.0)));
     if let crate::convert::Operand::S(sv) = s {
         if sv.to_f64() < 0.0 {
-            return Err(PyRuntimeError::new_err(format!("normal expects std >= 0.0, but found std {}", sv.to_f64())));
+            return Err(PyRuntimeError::new_err(format!(
+                "normal expects std >= 0.0, but found std {}",
+                sv.to_f64()
+            )));
         }
     }
     let shape: Vec<usize> = match &size {
         Some(sz) => nonneg_shape(sz)?,
         None => {
-            let sm: &[usize] = match &m { crate::convert::Operand::T(t) => t.shape(), _ => &[] };
-            let ss: &[usize] = match &s { crate::convert::Operand::T(t) => t.shape(), _ => &[] };
+            let sm: &[usize] = match &m {
+                crate::convert::Operand::T(t) => t.shape(),
+                _ => &[],
+            };
+            let ss: &[usize] = match &s {
+                crate::convert::Operand::T(t) => t.shape(),
+                _ => &[],
+            };
             ferrotorch_core::layout::broadcast_shapes(sm, ss).py()?
         }
     };
@@ -316,7 +543,10 @@ pub fn normal(py: Python<'_>, mean: Option<&Bound<'_, PyAny>>, std: Option<&Boun
     }
     let z = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
     let z = Tensor::from_vec(z, &shape).py()?.to_dtype(dt).py()?;
-    let r = binary(BinaryOp::Mul, Arg::T(&z), s.arg()).and_then(|x| binary(BinaryOp::Add, Arg::T(&x), m.arg())).and_then(|x| x.to_dtype(dt)).py()?;
+    let r = binary(BinaryOp::Mul, Arg::T(&z), s.arg())
+        .and_then(|x| binary(BinaryOp::Add, Arg::T(&x), m.arg()))
+        .and_then(|x| x.to_dtype(dt))
+        .py()?;
     finish(py, r, requires_grad)
 }
 
@@ -339,7 +569,10 @@ pub fn get_rng_state() -> (u64, u64) {
 
 #[pyfunction]
 pub fn set_rng_state(state: (u64, u64)) {
-    *DEFAULT_GENERATOR.lock().unwrap() = Generator { seed: state.0, offset: state.1 };
+    *DEFAULT_GENERATOR.lock().unwrap() = Generator {
+        seed: state.0,
+        offset: state.1,
+    };
 }
 
 #[pyfunction]
@@ -353,8 +586,15 @@ pub fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 #[pyfunction]
-pub fn promote_types(py: Python<'_>, type1: &Bound<'_, PyAny>, type2: &Bound<'_, PyAny>) -> PyResult<Py<PyDType>> {
-    Ok(dtype_obj(py, ferrotorch_core::dtype::promote_types(extract_dtype(type1)?, extract_dtype(type2)?)))
+pub fn promote_types(
+    py: Python<'_>,
+    type1: &Bound<'_, PyAny>,
+    type2: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyDType>> {
+    Ok(dtype_obj(
+        py,
+        ferrotorch_core::dtype::promote_types(extract_dtype(type1)?, extract_dtype(type2)?),
+    ))
 }
 
 #[pyfunction]
@@ -364,28 +604,56 @@ pub fn can_cast(from_: &Bound<'_, PyAny>, to: &Bound<'_, PyAny>) -> PyResult<boo
 
 /// `torch.result_type(a, b)` over tensors and numbers.
 #[pyfunction]
-pub fn result_type(py: Python<'_>, tensor1: &Bound<'_, PyAny>, tensor2: &Bound<'_, PyAny>) -> PyResult<Py<PyDType>> {
+pub fn result_type(
+    py: Python<'_>,
+    tensor1: &Bound<'_, PyAny>,
+    tensor2: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyDType>> {
     use ferrotorch_core::dtype::Operand as Op;
     let op = |o: &Bound<'_, PyAny>| -> PyResult<Op> {
         if let Ok(t) = o.cast::<PyTensor>() {
             let t = &t.get().t;
-            return Ok(Op::Tensor { dtype: t.dtype(), zero_dim: t.ndim() == 0 });
+            return Ok(Op::Tensor {
+                dtype: t.dtype(),
+                zero_dim: t.ndim() == 0,
+            });
         }
-        scalar(o).map(|s| Op::Scalar(s.category())).ok_or_else(|| PyTypeError::new_err("result_type expects tensors or numbers"))
+        scalar(o)
+            .map(|s| Op::Scalar(s.category()))
+            .ok_or_else(|| PyTypeError::new_err("result_type expects tensors or numbers"))
     };
-    Ok(dtype_obj(py, ferrotorch_core::dtype::result_type(&[op(tensor1)?, op(tensor2)?])))
+    Ok(dtype_obj(
+        py,
+        ferrotorch_core::dtype::result_type(&[op(tensor1)?, op(tensor2)?]),
+    ))
 }
 
 #[pyfunction]
 #[pyo3(signature = (condition, input=None, other=None))]
-pub fn r#where(py: Python<'_>, condition: PyRef<'_, PyTensor>, input: Option<&Bound<'_, PyAny>>, other: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+pub fn r#where(
+    py: Python<'_>,
+    condition: PyRef<'_, PyTensor>,
+    input: Option<&Bound<'_, PyAny>>,
+    other: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
     match (input, other) {
         (Some(a), Some(b)) => {
-            let (a, b) = (crate::convert::operand_or_err(a, "where")?, crate::convert::operand_or_err(b, "where")?);
-            Ok(wrap(py, ferrotorch_core::ops::binary::where_(&condition.t, a.arg(), b.arg()))?.into_any())
+            let (a, b) = (
+                crate::convert::operand_or_err(a, "where")?,
+                crate::convert::operand_or_err(b, "where")?,
+            );
+            Ok(wrap(
+                py,
+                ferrotorch_core::ops::binary::where_(&condition.t, a.arg(), b.arg()),
+            )?
+            .into_any())
         }
-        (None, None) => Ok(crate::tensor::tuple_of(py, condition.t.nonzero_tuple())?.into_any().unbind()),
-        _ => Err(pyo3::exceptions::PyTypeError::new_err("where(): expected both input and other, or neither")),
+        (None, None) => Ok(crate::tensor::tuple_of(py, condition.t.nonzero_tuple())?
+            .into_any()
+            .unbind()),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(
+            "where(): expected both input and other, or neither",
+        )),
     }
 }
 

@@ -36,14 +36,29 @@ fn is_mask(t: &Tensor) -> bool {
 /// Applies the basic parts of an index with advanced parts as a view and returns
 /// it with one entry per remaining dim for `Tensor::index` / `index_put_`.
 /// Integers are applied as `select` first, as PyTorch does.
-pub fn split_index(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem]) -> PyResult<(Tensor, Vec<Option<Tensor>>)> {
+pub fn split_index(
+    t: &Tensor,
+    index: &Bound<'_, PyAny>,
+    items: &[IndexItem],
+) -> PyResult<(Tensor, Vec<Option<Tensor>>)> {
     let parts = index_parts(index);
     let mut adv: Vec<Option<Tensor>> = Vec::with_capacity(parts.len());
     for (p, it) in parts.iter().zip(items) {
-        adv.push(if matches!(it, IndexItem::Advanced) { Some(index_tensor(p)?) } else { None });
+        adv.push(if matches!(it, IndexItem::Advanced) {
+            Some(index_tensor(p)?)
+        } else {
+            None
+        });
     }
-    if items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count() > 1 {
-        return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
+    if items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Ellipsis))
+        .count()
+        > 1
+    {
+        return Err(PyIndexError::new_err(
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     let consumed: usize = items
         .iter()
@@ -56,7 +71,10 @@ pub fn split_index(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem]) ->
         })
         .sum();
     if consumed > t.ndim() {
-        return Err(PyIndexError::new_err(format!("too many indices for tensor of dimension {}", t.ndim())));
+        return Err(PyIndexError::new_err(format!(
+            "too many indices for tensor of dimension {}",
+            t.ndim()
+        )));
     }
     let mut r = t.clone();
     let mut dim = 0usize;
@@ -106,7 +124,9 @@ pub fn split_index(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem]) ->
                     dim += x.ndim();
                     out.push(Some(x));
                 } else if x.dtype().is_floating_point() {
-                    return Err(PyIndexError::new_err("tensors used as indices must be long, int, byte or bool tensors"));
+                    return Err(PyIndexError::new_err(
+                        "tensors used as indices must be long, int, byte or bool tensors",
+                    ));
                 } else {
                     dim += 1;
                     out.push(Some(x));
@@ -117,12 +137,21 @@ pub fn split_index(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem]) ->
     Ok((r, out))
 }
 
-pub fn advanced_getitem(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem]) -> PyResult<Tensor> {
+pub fn advanced_getitem(
+    t: &Tensor,
+    index: &Bound<'_, PyAny>,
+    items: &[IndexItem],
+) -> PyResult<Tensor> {
     let (r, idx) = split_index(t, index, items)?;
     r.index(&idx).py()
 }
 
-pub fn advanced_setitem(t: &Tensor, index: &Bound<'_, PyAny>, items: &[IndexItem], value: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn advanced_setitem(
+    t: &Tensor,
+    index: &Bound<'_, PyAny>,
+    items: &[IndexItem],
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let (r, idx) = split_index(t, index, items)?;
     let v = value_tensor(value, r.dtype())?;
     r.index_put_(&idx, &v, false).py()?;
@@ -143,20 +172,29 @@ fn value_tensor(value: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Tensor> {
 
 /// `index_put`'s `indices`: a tuple/list of tensors (or None).
 fn indices_arg(indices: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
-    let seq = indices
-        .cast::<PySequence>()
-        .map_err(|_| PyTypeError::new_err("index_put(): argument 'indices' must be tuple of Tensors"))?;
+    let seq = indices.cast::<PySequence>().map_err(|_| {
+        PyTypeError::new_err("index_put(): argument 'indices' must be tuple of Tensors")
+    })?;
     let mut out = Vec::new();
     for i in 0..seq.len()? {
         let x = seq.get_item(i)?;
-        out.push(if x.is_none() { None } else { Some(index_tensor(&x)?) });
+        out.push(if x.is_none() {
+            None
+        } else {
+            Some(index_tensor(&x)?)
+        });
     }
     Ok(out)
 }
 
 /// scatter's third argument: `src` tensor, or a number (positional or `value=`).
-fn scatter_src(src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Tensor>, Option<Scalar>)> {
-    let arg = src.or(value).ok_or_else(|| PyTypeError::new_err("scatter() missing required argument 'src' or 'value'"))?;
+fn scatter_src(
+    src: Option<&Bound<'_, PyAny>>,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<Tensor>, Option<Scalar>)> {
+    let arg = src.or(value).ok_or_else(|| {
+        PyTypeError::new_err("scatter() missing required argument 'src' or 'value'")
+    })?;
     if let Ok(t) = arg.cast::<PyTensor>() {
         return Ok((Some(t.get().t.clone()), None));
     }
@@ -173,7 +211,9 @@ fn reduce_accumulate(reduce: Option<&str>) -> PyResult<bool> {
     match reduce {
         None => Ok(false),
         Some("add") => Ok(true),
-        Some(r) => Err(PyRuntimeError::new_err(format!("reduce argument must be either add or multiply, got {r} (only add is supported)"))),
+        Some(r) => Err(PyRuntimeError::new_err(format!(
+            "reduce argument must be either add or multiply, got {r} (only add is supported)"
+        ))),
     }
 }
 
@@ -187,55 +227,132 @@ fn fill_value(value: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Tensor> {
 
 #[pymethods]
 impl PyTensor {
-    fn index_select(&self, py: Python<'_>, dim: i64, index: PyRef<'_, PyTensor>) -> PyResult<Py<PyTensor>> {
+    fn index_select(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        index: PyRef<'_, PyTensor>,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.index_select(dim, &index.t))
     }
 
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
-    fn scatter(&self, py: Python<'_>, dim: i64, index: PyRef<'_, PyTensor>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyTensor>> {
+    fn scatter(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        index: PyRef<'_, PyTensor>,
+        src: Option<&Bound<'_, PyAny>>,
+        value: Option<&Bound<'_, PyAny>>,
+        reduce: Option<&str>,
+    ) -> PyResult<Py<PyTensor>> {
         let (s, v) = scatter_src(src, value)?;
         let r = self.t.deep_clone().py()?;
-        r.scatter_impl_(dim, &index.t, s.as_ref(), v, reduce_accumulate(reduce)?, "scatter").py()?;
+        r.scatter_impl_(
+            dim,
+            &index.t,
+            s.as_ref(),
+            v,
+            reduce_accumulate(reduce)?,
+            "scatter",
+        )
+        .py()?;
         wrap(py, Ok(r))
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
-    fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: PyRef<'py, PyTensor>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>, reduce: Option<&str>) -> PyResult<Bound<'py, Self>> {
+    fn scatter_<'py>(
+        slf: Bound<'py, Self>,
+        dim: i64,
+        index: PyRef<'py, PyTensor>,
+        src: Option<&Bound<'py, PyAny>>,
+        value: Option<&Bound<'py, PyAny>>,
+        reduce: Option<&str>,
+    ) -> PyResult<Bound<'py, Self>> {
         let (s, v) = scatter_src(src, value)?;
-        slf.get().t.scatter_impl_(dim, &index.t, s.as_ref(), v, reduce_accumulate(reduce)?, "scatter_").py()?;
+        slf.get()
+            .t
+            .scatter_impl_(
+                dim,
+                &index.t,
+                s.as_ref(),
+                v,
+                reduce_accumulate(reduce)?,
+                "scatter_",
+            )
+            .py()?;
         Ok(slf)
     }
-    fn scatter_add(&self, py: Python<'_>, dim: i64, index: PyRef<'_, PyTensor>, src: PyRef<'_, PyTensor>) -> PyResult<Py<PyTensor>> {
+    fn scatter_add(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        index: PyRef<'_, PyTensor>,
+        src: PyRef<'_, PyTensor>,
+    ) -> PyResult<Py<PyTensor>> {
         let r = self.t.deep_clone().py()?;
-        r.scatter_impl_(dim, &index.t, Some(&src.t), None, true, "scatter_add").py()?;
+        r.scatter_impl_(dim, &index.t, Some(&src.t), None, true, "scatter_add")
+            .py()?;
         wrap(py, Ok(r))
     }
-    fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: PyRef<'py, PyTensor>, src: PyRef<'py, PyTensor>) -> PyResult<Bound<'py, Self>> {
-        slf.get().t.scatter_impl_(dim, &index.t, Some(&src.t), None, true, "scatter_add_").py()?;
+    fn scatter_add_<'py>(
+        slf: Bound<'py, Self>,
+        dim: i64,
+        index: PyRef<'py, PyTensor>,
+        src: PyRef<'py, PyTensor>,
+    ) -> PyResult<Bound<'py, Self>> {
+        slf.get()
+            .t
+            .scatter_impl_(dim, &index.t, Some(&src.t), None, true, "scatter_add_")
+            .py()?;
         Ok(slf)
     }
 
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add(&self, py: Python<'_>, dim: i64, index: PyRef<'_, PyTensor>, source: PyRef<'_, PyTensor>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn index_add(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        index: PyRef<'_, PyTensor>,
+        source: PyRef<'_, PyTensor>,
+        alpha: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let a = alpha.and_then(scalar).unwrap_or(Scalar::Int(1));
         let r = self.t.deep_clone().py()?;
         r.index_add_(dim, &index.t, &source.t, a).py()?;
         wrap(py, Ok(r))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: PyRef<'py, PyTensor>, source: PyRef<'py, PyTensor>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    fn index_add_<'py>(
+        slf: Bound<'py, Self>,
+        dim: i64,
+        index: PyRef<'py, PyTensor>,
+        source: PyRef<'py, PyTensor>,
+        alpha: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
         let a = alpha.and_then(scalar).unwrap_or(Scalar::Int(1));
         slf.get().t.index_add_(dim, &index.t, &source.t, a).py()?;
         Ok(slf)
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]
-    fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyTensor>> {
+    fn index_put(
+        &self,
+        py: Python<'_>,
+        indices: &Bound<'_, PyAny>,
+        values: &Bound<'_, PyAny>,
+        accumulate: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let idx = indices_arg(indices)?;
         let v = value_tensor(values, self.t.dtype())?;
         wrap(py, self.t.index_put(&idx, &v, accumulate))
     }
     #[pyo3(signature = (indices, values, accumulate=false))]
-    fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
+    fn index_put_<'py>(
+        slf: Bound<'py, Self>,
+        indices: &Bound<'py, PyAny>,
+        values: &Bound<'py, PyAny>,
+        accumulate: bool,
+    ) -> PyResult<Bound<'py, Self>> {
         let idx = indices_arg(indices)?;
         let t = &slf.get().t;
         let v = value_tensor(values, t.dtype())?;
@@ -243,11 +360,20 @@ impl PyTensor {
         Ok(slf)
     }
 
-    fn masked_fill(&self, py: Python<'_>, mask: PyRef<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+    fn masked_fill(
+        &self,
+        py: Python<'_>,
+        mask: PyRef<'_, PyTensor>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTensor>> {
         let v = fill_value(value, self.t.dtype())?;
         wrap(py, self.t.masked_fill(&mask.t, &v))
     }
-    fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: PyRef<'py, PyTensor>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    fn masked_fill_<'py>(
+        slf: Bound<'py, Self>,
+        mask: PyRef<'py, PyTensor>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
         let t = &slf.get().t;
         let v = fill_value(value, t.dtype())?;
         t.masked_fill_(&mask.t, &v).py()?;
@@ -269,7 +395,12 @@ impl PyTensor {
         wrap(py, self.t.nonzero())
     }
     #[pyo3(signature = (indices, dim=None))]
-    fn take_along_dim(&self, py: Python<'_>, indices: PyRef<'_, PyTensor>, dim: Option<i64>) -> PyResult<Py<PyTensor>> {
+    fn take_along_dim(
+        &self,
+        py: Python<'_>,
+        indices: PyRef<'_, PyTensor>,
+        dim: Option<i64>,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.take_along_dim(&indices.t, dim))
     }
     fn take(&self, py: Python<'_>, index: PyRef<'_, PyTensor>) -> PyResult<Py<PyTensor>> {

@@ -28,7 +28,10 @@ pub fn wrap(py: Python<'_>, r: ferrotorch_core::Result<Tensor>) -> PyResult<Py<P
 
 pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
     Ok(match s {
-        Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
+        Scalar::Bool(b) => pyo3::types::PyBool::new(py, b)
+            .to_owned()
+            .into_any()
+            .unbind(),
         Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
         Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
     })
@@ -38,11 +41,17 @@ static PY_HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 /// `ferrotorch._pyhelpers`: Python-side pieces (Size, printing, named tuples).
 pub fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    Ok(PY_HELPERS.get_or_try_init(py, || py.import("ferrotorch._pyhelpers").map(|m| m.unbind()))?.bind(py))
+    Ok(PY_HELPERS
+        .get_or_try_init(py, || {
+            py.import("ferrotorch._pyhelpers").map(|m| m.unbind())
+        })?
+        .bind(py))
 }
 
 pub fn size_obj<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
-    helpers(py)?.getattr("Size")?.call1((PyTuple::new(py, shape)?,))
+    helpers(py)?
+        .getattr("Size")?
+        .call1((PyTuple::new(py, shape)?,))
 }
 
 fn dtype_kwarg_target(obj: &Bound<'_, PyAny>) -> Option<DType> {
@@ -61,7 +70,10 @@ impl PyTensor {
         }
         let first = args.get_item(0)?;
         if args.len() == 1 && first.extract::<i64>().is_err() {
-            return Ok(PyTensor::new(crate::convert::tensor_from_data(&first, Some(dt))?));
+            return Ok(PyTensor::new(crate::convert::tensor_from_data(
+                &first,
+                Some(dt),
+            )?));
         }
         let shape = nonneg_shape(&sizes_from_args(args)?)?;
         Ok(PyTensor::new(Tensor::zeros(&shape, dt)))
@@ -213,7 +225,11 @@ impl PyTensor {
         d.set_item("shape", PyTuple::new(py, self.t.shape())?)?;
         d.set_item("typestr", typestr)?;
         // numpy needs a non-null pointer even for empty arrays
-        let ptr = if self.t.numel() == 0 { self.t.storage().data_ptr().max(1) } else { self.t.data_ptr() };
+        let ptr = if self.t.numel() == 0 {
+            self.t.storage().data_ptr().max(1)
+        } else {
+            self.t.data_ptr()
+        };
         d.set_item("data", (ptr, false))?;
         let strides: Vec<isize> = self.t.strides().iter().map(|s| s * sz).collect();
         d.set_item("strides", PyTuple::new(py, strides)?)?;
@@ -231,7 +247,11 @@ impl PyTensor {
         py.import("numpy")?.getattr("asarray")?.call1((slf,))
     }
     #[pyo3(signature = (dtype=None, copy=None))]
-    fn __array__<'py>(slf: &Bound<'py, Self>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
+    fn __array__<'py>(
+        slf: &Bound<'py, Self>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let _ = copy;
         let a = Self::numpy(slf, true)?;
         match dtype {
@@ -262,7 +282,9 @@ impl PyTensor {
             if let Ok(other) = a.cast::<PyTensor>() {
                 target = Some(other.get().t.dtype());
                 dev = Some(other.get().t.device());
-            } else if let Some(d) = dtype_kwarg_target(&a).filter(|_| a.cast::<pyo3::types::PyString>().is_err()) {
+            } else if let Some(d) =
+                dtype_kwarg_target(&a).filter(|_| a.cast::<pyo3::types::PyString>().is_err())
+            {
                 target = Some(d);
             } else {
                 dev = Some(crate::dtype::opt_device(Some(&a))?);
@@ -274,11 +296,20 @@ impl PyTensor {
         if want == t.dtype() && !copy {
             return Ok(slf.into_any().unbind());
         }
-        let r = if want == t.dtype() { t.deep_clone() } else { t.to_dtype(want) }.py()?;
+        let r = if want == t.dtype() {
+            t.deep_clone()
+        } else {
+            t.to_dtype(want)
+        }
+        .py()?;
         Ok(Py::new(py, PyTensor::new(r))?.into_any())
     }
     #[pyo3(signature = (dtype=None, non_blocking=false))]
-    fn r#type(slf: Bound<'_, Self>, dtype: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<Py<PyAny>> {
+    fn r#type(
+        slf: Bound<'_, Self>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        non_blocking: bool,
+    ) -> PyResult<Py<PyAny>> {
         let _ = non_blocking;
         let py = slf.py();
         match dtype {
@@ -340,12 +371,19 @@ impl PyTensor {
         wrap(py, self.t.to_dtype(other.t.dtype()))
     }
     #[pyo3(signature = (*, memory_format=None))]
-    fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn clone(
+        &self,
+        py: Python<'_>,
+        memory_format: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let _ = memory_format;
         wrap(py, self.t.deep_clone())
     }
     #[pyo3(signature = (memory_format=None))]
-    fn contiguous(slf: Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn contiguous(
+        slf: Bound<'_, Self>,
+        memory_format: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
         if slf.get().t.is_contiguous() {
             return Ok(slf.into_any().unbind());
@@ -353,14 +391,21 @@ impl PyTensor {
         Ok(Py::new(slf.py(), PyTensor::new(slf.get().t.contiguous().py()?))?.into_any())
     }
     #[pyo3(signature = (src, non_blocking=false))]
-    fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
+    fn copy_<'py>(
+        slf: Bound<'py, Self>,
+        src: &Bound<'py, PyAny>,
+        non_blocking: bool,
+    ) -> PyResult<Bound<'py, Self>> {
         let _ = non_blocking;
         let s = crate::convert::tensor_arg(src, "copy_")?;
         slf.get().t.copy_(&s).py()?;
         Ok(slf)
     }
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
-        Py::new(py, PyTensor::new(self.t.with_layout(self.t.layout().clone())))
+        Py::new(
+            py,
+            PyTensor::new(self.t.with_layout(self.t.layout().clone())),
+        )
     }
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
@@ -380,14 +425,26 @@ impl PyTensor {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
         let py = slf.py();
-        let items = t.unbind(0).py()?.into_iter().map(|x| Py::new(py, PyTensor::new(x))).collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, items)?.into_any().try_iter().map(|i| i.into_any())
+        let items = t
+            .unbind(0)
+            .py()?
+            .into_iter()
+            .map(|x| Py::new(py, PyTensor::new(x)))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)?
+            .into_any()
+            .try_iter()
+            .map(|i| i.into_any())
     }
     fn __bool__(&self) -> PyResult<bool> {
         if self.t.numel() != 1 {
             return Err(PyRuntimeError::new_err(format!(
                 "Boolean value of Tensor with {} values is ambiguous",
-                if self.t.numel() == 0 { "no".to_string() } else { "more than one".to_string() }
+                if self.t.numel() == 0 {
+                    "no".to_string()
+                } else {
+                    "more than one".to_string()
+                }
             )));
         }
         Ok(self.t.item().py()?.to_bool())
@@ -400,7 +457,9 @@ impl PyTensor {
     }
     fn __index__(&self) -> PyResult<i64> {
         if self.t.dtype().is_floating_point() || self.t.numel() != 1 {
-            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+            return Err(PyTypeError::new_err(
+                "only integer tensors of a single element can be converted to an index",
+            ));
         }
         Ok(self.t.item().py()?.to_i64())
     }
@@ -408,11 +467,17 @@ impl PyTensor {
         slf.as_ptr() as isize
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        helpers(slf.py())?.getattr("tensor_repr")?.call1((slf,))?.extract()
+        helpers(slf.py())?
+            .getattr("tensor_repr")?
+            .call1((slf,))?
+            .extract()
     }
     fn __format__(slf: &Bound<'_, Self>, spec: &str) -> PyResult<String> {
         if slf.get().t.ndim() == 0 && !spec.is_empty() {
-            return slf.call_method0("item")?.call_method1("__format__", (spec,))?.extract();
+            return slf
+                .call_method0("item")?
+                .call_method1("__format__", (spec,))?
+                .extract();
         }
         Self::__repr__(slf)
     }
@@ -425,7 +490,9 @@ impl PyTensor {
                 if dt == self.t.dtype() {
                     return wrap(py, Ok(self.t.clone()));
                 }
-                return Err(PyRuntimeError::new_err("view(dtype) with a different element size is not supported"));
+                return Err(PyRuntimeError::new_err(
+                    "view(dtype) with a different element size is not supported",
+                ));
             }
         }
         wrap(py, self.t.view(&sizes_from_args(shape)?))
@@ -485,7 +552,9 @@ impl PyTensor {
     #[getter(mT)]
     fn m_t(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         if self.t.ndim() < 2 {
-            return Err(PyRuntimeError::new_err("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."));
+            return Err(PyRuntimeError::new_err(
+                "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.",
+            ));
         }
         wrap(py, self.t.transpose(-2, -1))
     }
@@ -518,7 +587,12 @@ impl PyTensor {
         tuple_of(py, self.t.unbind(dim))
     }
     #[pyo3(signature = (split_size_or_sections, dim=0))]
-    fn split<'py>(&self, py: Python<'py>, split_size_or_sections: &Bound<'py, PyAny>, dim: i64) -> PyResult<Bound<'py, PyTuple>> {
+    fn split<'py>(
+        &self,
+        py: Python<'py>,
+        split_size_or_sections: &Bound<'py, PyAny>,
+        dim: i64,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         if let Ok(n) = split_size_or_sections.extract::<i64>() {
             tuple_of(py, self.t.split(n, dim))
         } else {
@@ -531,18 +605,43 @@ impl PyTensor {
         tuple_of(py, self.t.chunk(chunks, dim))
     }
     #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
-    fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyTensor>> {
+    fn diagonal(
+        &self,
+        py: Python<'_>,
+        offset: i64,
+        dim1: i64,
+        dim2: i64,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.diagonal(offset, dim1, dim2))
     }
-    fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
-        let (s, d) = (dims(Some(source))?.unwrap_or_default(), dims(Some(destination))?.unwrap_or_default());
+    fn movedim(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        destination: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTensor>> {
+        let (s, d) = (
+            dims(Some(source))?.unwrap_or_default(),
+            dims(Some(destination))?.unwrap_or_default(),
+        );
         wrap(py, self.t.movedim(&s, &d))
     }
-    fn moveaxis(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+    fn moveaxis(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        destination: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTensor>> {
         self.movedim(py, source, destination)
     }
     #[pyo3(signature = (size, stride, storage_offset=None))]
-    fn as_strided(&self, py: Python<'_>, size: Vec<usize>, stride: Vec<isize>, storage_offset: Option<usize>) -> PyResult<Py<PyTensor>> {
+    fn as_strided(
+        &self,
+        py: Python<'_>,
+        size: Vec<usize>,
+        stride: Vec<isize>,
+        storage_offset: Option<usize>,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.as_strided(&size, &stride, storage_offset))
     }
 
@@ -551,10 +650,17 @@ impl PyTensor {
         let items = index_items(index)?;
         match basic_index(&self.t, &items)? {
             Some(v) => Py::new(py, PyTensor::new(v)),
-            None => Py::new(py, PyTensor::new(crate::index_ops::advanced_getitem(&self.t, index, &items)?)),
+            None => Py::new(
+                py,
+                PyTensor::new(crate::index_ops::advanced_getitem(&self.t, index, &items)?),
+            ),
         }
     }
-    fn __setitem__(slf: &Bound<'_, Self>, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(
+        slf: &Bound<'_, Self>,
+        index: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let t = &slf.get().t;
         let items = index_items(index)?;
         match basic_index(t, &items)? {
@@ -573,8 +679,15 @@ impl PyTensor {
     }
 }
 
-pub fn tuple_of<'py>(py: Python<'py>, r: ferrotorch_core::Result<Vec<Tensor>>) -> PyResult<Bound<'py, PyTuple>> {
-    let items = r.py()?.into_iter().map(|t| Py::new(py, PyTensor::new(t))).collect::<PyResult<Vec<_>>>()?;
+pub fn tuple_of<'py>(
+    py: Python<'py>,
+    r: ferrotorch_core::Result<Vec<Tensor>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let items = r
+        .py()?
+        .into_iter()
+        .map(|t| Py::new(py, PyTensor::new(t)))
+        .collect::<PyResult<Vec<_>>>()?;
     PyTuple::new(py, items)
 }
 
@@ -648,9 +761,19 @@ pub fn basic_index(t: &Tensor, items: &[IndexItem]) -> PyResult<Option<Tensor>> 
     if items.iter().any(|i| matches!(i, IndexItem::Advanced)) {
         return Ok(None);
     }
-    let consumed = items.iter().filter(|i| matches!(i, IndexItem::Int(_) | IndexItem::Slice(..))).count();
-    if items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count() > 1 {
-        return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
+    let consumed = items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Int(_) | IndexItem::Slice(..)))
+        .count();
+    if items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Ellipsis))
+        .count()
+        > 1
+    {
+        return Err(PyIndexError::new_err(
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     if consumed > t.ndim() {
         return Err(PyIndexError::new_err(format!(

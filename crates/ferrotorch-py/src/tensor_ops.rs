@@ -10,12 +10,28 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 /// `self op other`, or NotImplemented for foreign operand types.
-fn bin(py: Python<'_>, op: BinaryOp, a: &Tensor, other: &Bound<'_, PyAny>, reflected: bool) -> PyResult<Py<PyAny>> {
+fn bin(
+    py: Python<'_>,
+    op: BinaryOp,
+    a: &Tensor,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> PyResult<Py<PyAny>> {
     let Some(o) = operand(other) else {
         return Ok(py.NotImplemented());
     };
-    let run = || if reflected { binary(op, o.arg(), Arg::T(a)) } else { binary(op, Arg::T(a), o.arg()) };
-    let r = if a.numel() >= GIL_RELEASE_NUMEL { py.detach(run) } else { run() };
+    let run = || {
+        if reflected {
+            binary(op, o.arg(), Arg::T(a))
+        } else {
+            binary(op, Arg::T(a), o.arg())
+        }
+    };
+    let r = if a.numel() >= GIL_RELEASE_NUMEL {
+        py.detach(run)
+    } else {
+        run()
+    };
     Ok(wrap(py, r)?.into_any())
 }
 
@@ -120,11 +136,21 @@ impl PyTensor {
     fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         bin(py, BinaryOp::Remainder, &self.t, o, true)
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = m;
         bin(py, BinaryOp::Pow, &self.t, o, false)
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = m;
         bin(py, BinaryOp::Pow, &self.t, o, true)
     }
@@ -227,46 +253,85 @@ impl PyTensor {
 
     // ---- named binary ops -------------------------------------------------
     #[pyo3(signature = (other, *, alpha=None))]
-    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn add(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        alpha: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let o = scaled(operand_or_err(other, "add")?, alpha)?;
         wrap(py, binary(BinaryOp::Add, Arg::T(&self.t), o.arg()))
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    fn add_<'py>(
+        slf: Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
         let o = scaled(operand_or_err(other, "add_")?, alpha)?;
         ferrotorch_core::ops::binary::binary_(BinaryOp::Add, &slf.get().t, o.arg()).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn sub(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        alpha: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let o = scaled(operand_or_err(other, "sub")?, alpha)?;
         wrap(py, binary(BinaryOp::Sub, Arg::T(&self.t), o.arg()))
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    fn sub_<'py>(
+        slf: Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
         let o = scaled(operand_or_err(other, "sub_")?, alpha)?;
         ferrotorch_core::ops::binary::binary_(BinaryOp::Sub, &slf.get().t, o.arg()).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
-    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyTensor>> {
+    fn div(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        rounding_mode: Option<&str>,
+    ) -> PyResult<Py<PyTensor>> {
         let o = operand_or_err(other, "div")?;
-        wrap(py, div_with_mode(Arg::T(&self.t), o.arg(), div_op(rounding_mode)?))
+        wrap(
+            py,
+            div_with_mode(Arg::T(&self.t), o.arg(), div_op(rounding_mode)?),
+        )
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
-    fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
+    fn div_<'py>(
+        slf: Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        rounding_mode: Option<&str>,
+    ) -> PyResult<Bound<'py, Self>> {
         let o = operand_or_err(other, "div_")?;
         let r = div_with_mode(Arg::T(&slf.get().t), o.arg(), div_op(rounding_mode)?).py()?;
         assign_result(&slf.get().t, &r)?;
         Ok(slf)
     }
     /// Named binary op: `t.mul(other)`, `t.maximum(other)`, ... (see `_pyhelpers`).
-    fn _binary(&self, py: Python<'_>, name: &str, other: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+    fn _binary(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        other: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTensor>> {
         let op = binary_op_by_name(name)?;
         let o = operand_or_err(other, name)?;
         wrap(py, binary(op, Arg::T(&self.t), o.arg()))
     }
-    fn _binary_<'py>(slf: Bound<'py, Self>, name: &str, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    fn _binary_<'py>(
+        slf: Bound<'py, Self>,
+        name: &str,
+        other: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
         let op = binary_op_by_name(name)?;
         let o = operand_or_err(other, name)?;
         ferrotorch_core::ops::binary::binary_(op, &slf.get().t, o.arg()).py()?;
@@ -275,7 +340,11 @@ impl PyTensor {
     /// Named unary op: `t.exp()`, `t.relu()`, ... (see `_pyhelpers`).
     fn _unary(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyTensor>> {
         let t = &self.t;
-        let r = if t.numel() >= GIL_RELEASE_NUMEL { py.detach(|| unary_by_name(t, name)) } else { unary_by_name(t, name) };
+        let r = if t.numel() >= GIL_RELEASE_NUMEL {
+            py.detach(|| unary_by_name(t, name))
+        } else {
+            unary_by_name(t, name)
+        };
         Py::new(py, PyTensor::new(r?))
     }
     fn _unary_<'py>(slf: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, Self>> {
@@ -284,15 +353,29 @@ impl PyTensor {
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn clamp(
+        &self,
+        py: Python<'_>,
+        min: Option<&Bound<'_, PyAny>>,
+        max: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         Py::new(py, PyTensor::new(clamp_impl(&self.t, min, max)?))
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn clip(
+        &self,
+        py: Python<'_>,
+        min: Option<&Bound<'_, PyAny>>,
+        max: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         self.clamp(py, min, max)
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    fn clamp_<'py>(
+        slf: Bound<'py, Self>,
+        min: Option<&Bound<'py, PyAny>>,
+        max: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
         let r = clamp_impl(&slf.get().t, min, max)?;
         assign_result(&slf.get().t, &r)?;
         Ok(slf)
@@ -302,49 +385,101 @@ impl PyTensor {
         wrap(py, self.t.round_decimals(decimals))
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
-    fn nan_to_num(&self, py: Python<'_>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyTensor>> {
+    fn nan_to_num(
+        &self,
+        py: Python<'_>,
+        nan: f64,
+        posinf: Option<f64>,
+        neginf: Option<f64>,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.nan_to_num(nan, posinf, neginf))
     }
-    fn lerp(&self, py: Python<'_>, end: PyRef<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+    fn lerp(
+        &self,
+        py: Python<'_>,
+        end: PyRef<'_, PyTensor>,
+        weight: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTensor>> {
         let w = operand_or_err(weight, "lerp")?;
-        wrap(py, ferrotorch_core::ops::binary::lerp(&self.t, &end.t, w.arg()))
+        wrap(
+            py,
+            ferrotorch_core::ops::binary::lerp(&self.t, &end.t, w.arg()),
+        )
     }
 
     // ---- reductions ----------------------------------------------------------
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn sum(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let (d, dt) = (dims(dim)?, opt_dtype(dtype)?);
         let t = &self.t;
         wrap(py, py.detach(|| t.sum(d.as_deref(), keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn mean(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let (d, dt) = (dims(dim)?, opt_dtype(dtype)?);
         let t = &self.t;
         wrap(py, py.detach(|| t.mean(d.as_deref(), keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn prod(&self, py: Python<'_>, dim: Option<i64>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn prod(
+        &self,
+        py: Python<'_>,
+        dim: Option<i64>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let dt = opt_dtype(dtype)?;
         let d = dim.map(|x| vec![x]);
         wrap(py, self.t.prod(d.as_deref(), keepdim, dt))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyTensor>> {
+    fn amax(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let d = dims(dim)?;
         wrap(py, self.t.extreme(d.as_deref(), keepdim, true))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyTensor>> {
+    fn amin(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let d = dims(dim)?;
         wrap(py, self.t.extreme(d.as_deref(), keepdim, false))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn max(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    fn max(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyAny>> {
         extreme_py(py, &self.t, dim, keepdim, true)
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn min(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    fn min(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyAny>> {
         extreme_py(py, &self.t, dim, keepdim, false)
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
@@ -356,22 +491,46 @@ impl PyTensor {
         wrap(py, self.t.arg_extreme(dim, keepdim, false))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyTensor>> {
+    fn all(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let d = dims(dim)?;
         wrap(py, self.t.all(d.as_deref(), keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyTensor>> {
+    fn any(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let d = dims(dim)?;
         wrap(py, self.t.any(d.as_deref(), keepdim))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<Py<PyTensor>> {
+    fn var(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        correction: Option<f64>,
+    ) -> PyResult<Py<PyTensor>> {
         let (d, c) = var_args(dim, unbiased, correction)?;
         wrap(py, self.t.var(d.as_deref(), c, keepdim))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<Py<PyTensor>> {
+    fn std(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        correction: Option<f64>,
+    ) -> PyResult<Py<PyTensor>> {
         let (d, c) = var_args(dim, unbiased, correction)?;
         wrap(py, self.t.std(d.as_deref(), c, keepdim))
     }
@@ -392,12 +551,21 @@ impl PyTensor {
     fn dot(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.dot(&other.t))
     }
-    fn gather(&self, py: Python<'_>, dim: i64, index: PyRef<'_, PyTensor>) -> PyResult<Py<PyTensor>> {
+    fn gather(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        index: PyRef<'_, PyTensor>,
+    ) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.gather(dim, &index.t))
     }
 }
 
-fn var_args(dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, correction: Option<f64>) -> PyResult<(Option<Vec<i64>>, f64)> {
+fn var_args(
+    dim: Option<&Bound<'_, PyAny>>,
+    unbiased: Option<&Bound<'_, PyAny>>,
+    correction: Option<f64>,
+) -> PyResult<(Option<Vec<i64>>, f64)> {
     // `var(True)` passes unbiased positionally where dim would be
     let (dim, unbiased) = match dim {
         Some(d) if d.is_instance_of::<pyo3::types::PyBool>() => (None, Some(d.is_truthy()?)),
@@ -407,22 +575,41 @@ fn var_args(dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>,
     Ok((dim, c))
 }
 
-fn extreme_py(py: Python<'_>, t: &Tensor, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, max: bool) -> PyResult<Py<PyAny>> {
+fn extreme_py(
+    py: Python<'_>,
+    t: &Tensor,
+    dim: Option<&Bound<'_, PyAny>>,
+    keepdim: bool,
+    max: bool,
+) -> PyResult<Py<PyAny>> {
     match dim {
         None => Ok(wrap(py, t.extreme(None, false, max))?.into_any()),
         Some(d) => {
             if let Ok(other) = d.cast::<PyTensor>() {
-                let op = if max { BinaryOp::Maximum } else { BinaryOp::Minimum };
+                let op = if max {
+                    BinaryOp::Maximum
+                } else {
+                    BinaryOp::Minimum
+                };
                 return Ok(wrap(py, binary(op, Arg::T(t), Arg::T(&other.get().t)))?.into_any());
             }
             let (v, i) = t.extreme_dim(d.extract()?, keepdim, max).py()?;
             let cls = helpers(py)?.getattr(if max { "return_max" } else { "return_min" })?;
-            Ok(cls.call1((Py::new(py, PyTensor::new(v))?, Py::new(py, PyTensor::new(i))?))?.unbind())
+            Ok(cls
+                .call1((
+                    Py::new(py, PyTensor::new(v))?,
+                    Py::new(py, PyTensor::new(i))?,
+                ))?
+                .unbind())
         }
     }
 }
 
-fn clamp_impl(t: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+fn clamp_impl(
+    t: &Tensor,
+    min: Option<&Bound<'_, PyAny>>,
+    max: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Tensor> {
     let conv = |o: Option<&Bound<'_, PyAny>>| -> PyResult<Option<Operand>> {
         match o {
             None => Ok(None),
@@ -431,7 +618,8 @@ fn clamp_impl(t: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_,
         }
     };
     let (lo, hi) = (conv(min)?, conv(max)?);
-    t.clamp(lo.as_ref().map(|o| o.arg()), hi.as_ref().map(|o| o.arg())).py()
+    t.clamp(lo.as_ref().map(|o| o.arg()), hi.as_ref().map(|o| o.arg()))
+        .py()
 }
 
 pub fn binary_op_by_name(name: &str) -> PyResult<BinaryOp> {

@@ -9,7 +9,13 @@ use crate::{Element, Tensor};
 pub fn broadcast_strides(t: &Tensor, shape: &[usize]) -> Vec<isize> {
     let lead = shape.len() - t.ndim();
     (0..shape.len())
-        .map(|i| if i < lead || t.shape()[i - lead] != shape[i] { 0 } else { t.strides()[i - lead] })
+        .map(|i| {
+            if i < lead || t.shape()[i - lead] != shape[i] {
+                0
+            } else {
+                t.strides()[i - lead]
+            }
+        })
         .collect()
 }
 
@@ -53,7 +59,10 @@ pub fn map2<A: Element, B: Element, R: Element>(
     let n: usize = shape.iter().product();
     let (out, o) = Tensor::uninit::<R>(shape);
     let o = SendPtr(o);
-    let (pa, pb) = (SendPtr(unsafe { a.ptr::<A>() }), SendPtr(unsafe { b.ptr::<B>() }));
+    let (pa, pb) = (
+        SendPtr(unsafe { a.ptr::<A>() }),
+        SendPtr(unsafe { b.ptr::<B>() }),
+    );
     let same = a.shape() == shape && b.shape() == shape;
     if same && a.is_contiguous() && b.is_contiguous() {
         parallel_ranges(n, |s, e| unsafe {
@@ -80,7 +89,11 @@ pub fn map2<A: Element, B: Element, R: Element>(
         let (cs, st) = coalesce(shape, [&ostr, &sa, &sb]);
         parallel_ranges(n, |s, e| {
             for_each_row(&cs, &st, s, e, |off, len, ist| unsafe {
-                let (po, pa, pb) = (o.get().offset(off[0]), pa.get().offset(off[1]), pb.get().offset(off[2]));
+                let (po, pa, pb) = (
+                    o.get().offset(off[0]),
+                    pa.get().offset(off[1]),
+                    pb.get().offset(off[2]),
+                );
                 for j in 0..len as isize {
                     *po.offset(j) = f(*pa.offset(j * ist[1]), *pb.offset(j * ist[2]));
                 }
@@ -101,15 +114,32 @@ pub fn map3<A: Element, B: Element, C: Element, R: Element>(
     let n: usize = shape.iter().product();
     let (out, o) = Tensor::uninit::<R>(shape);
     let o = SendPtr(o);
-    let (pa, pb, pc) = (SendPtr(unsafe { a.ptr::<A>() }), SendPtr(unsafe { b.ptr::<B>() }), SendPtr(unsafe { c.ptr::<C>() }));
+    let (pa, pb, pc) = (
+        SendPtr(unsafe { a.ptr::<A>() }),
+        SendPtr(unsafe { b.ptr::<B>() }),
+        SendPtr(unsafe { c.ptr::<C>() }),
+    );
     let ostr = crate::layout::contiguous_strides(shape);
-    let (sa, sb, sc) = (broadcast_strides(a, shape), broadcast_strides(b, shape), broadcast_strides(c, shape));
+    let (sa, sb, sc) = (
+        broadcast_strides(a, shape),
+        broadcast_strides(b, shape),
+        broadcast_strides(c, shape),
+    );
     let (cs, st) = coalesce(shape, [&ostr, &sa, &sb, &sc]);
     parallel_ranges(n, |s, e| {
         for_each_row(&cs, &st, s, e, |off, len, ist| unsafe {
-            let (po, pa, pb, pc) = (o.get().offset(off[0]), pa.get().offset(off[1]), pb.get().offset(off[2]), pc.get().offset(off[3]));
+            let (po, pa, pb, pc) = (
+                o.get().offset(off[0]),
+                pa.get().offset(off[1]),
+                pb.get().offset(off[2]),
+                pc.get().offset(off[3]),
+            );
             for j in 0..len as isize {
-                *po.offset(j) = f(*pa.offset(j * ist[1]), *pb.offset(j * ist[2]), *pc.offset(j * ist[3]));
+                *po.offset(j) = f(
+                    *pa.offset(j * ist[1]),
+                    *pb.offset(j * ist[2]),
+                    *pc.offset(j * ist[3]),
+                );
             }
         })
     });

@@ -14,7 +14,10 @@ pub fn bmm<T: Element>(a: &Tensor, b: &Tensor) -> Tensor {
     let n = b.shape()[2];
     let mut out: Vec<T> = vec![T::default(); bs * m * n];
     let po = SendPtr(out.as_mut_ptr());
-    let (pa, pb) = (SendPtr(unsafe { a.ptr::<T>() }), SendPtr(unsafe { b.ptr::<T>() }));
+    let (pa, pb) = (
+        SendPtr(unsafe { a.ptr::<T>() }),
+        SendPtr(unsafe { b.ptr::<T>() }),
+    );
     let (sa, sb) = (a.strides().to_vec(), b.strides().to_vec());
     let flops = m * n * k;
     let threads = rayon::current_num_threads();
@@ -29,9 +32,15 @@ pub fn bmm<T: Element>(a: &Tensor, b: &Tensor) -> Tensor {
     };
     if bs > 1 && flops < PAR_FLOPS * 4 && bs * flops >= PAR_FLOPS {
         use rayon::prelude::*;
-        (0..bs).into_par_iter().for_each(|i| one(i, Parallelism::None));
+        (0..bs)
+            .into_par_iter()
+            .for_each(|i| one(i, Parallelism::None));
     } else {
-        let par = if flops >= PAR_FLOPS && threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
+        let par = if flops >= PAR_FLOPS && threads > 1 {
+            Parallelism::Rayon(threads)
+        } else {
+            Parallelism::None
+        };
         for i in 0..bs {
             one(i, par);
         }
@@ -59,8 +68,25 @@ unsafe fn gemm_one<T: Element>(
     macro_rules! call {
         ($t:ty, $zero:expr, $one:expr) => {
             gemm::gemm::<$t>(
-                m, n, k, dst as *mut $t, 1, n as isize, false, lhs as *const $t, lhs_cs, lhs_rs,
-                rhs as *const $t, rhs_cs, rhs_rs, $zero, $one, false, false, false, par,
+                m,
+                n,
+                k,
+                dst as *mut $t,
+                1,
+                n as isize,
+                false,
+                lhs as *const $t,
+                lhs_cs,
+                lhs_rs,
+                rhs as *const $t,
+                rhs_cs,
+                rhs_rs,
+                $zero,
+                $one,
+                false,
+                false,
+                false,
+                par,
             )
         };
     }

@@ -13,7 +13,14 @@ pub trait Reducer<T: Element>: Sync {
     ///
     /// # Safety
     /// `p` must be valid for `len` strided reads.
-    unsafe fn fold(&self, acc: Self::Acc, p: *const T, len: usize, st: isize, base: usize) -> Self::Acc;
+    unsafe fn fold(
+        &self,
+        acc: Self::Acc,
+        p: *const T,
+        len: usize,
+        st: isize,
+        base: usize,
+    ) -> Self::Acc;
     fn combine(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
     fn finish(&self, acc: Self::Acc, count: usize) -> Self::Out;
 }
@@ -63,10 +70,13 @@ pub fn reduce<T: Element, R: Reducer<T>>(t: &Tensor, dims: &[usize], r: &R) -> T
         }
     } else if m >= threads * 4 {
         use rayon::prelude::*;
-        (0..m).into_par_iter().with_min_len((PARALLEL_THRESHOLD / count.max(1)).max(1)).for_each(|i| {
-            let acc = fold_range(out_offset(i), 0, count);
-            unsafe { *po.get().add(i) = r.finish(acc, count) };
-        });
+        (0..m)
+            .into_par_iter()
+            .with_min_len((PARALLEL_THRESHOLD / count.max(1)).max(1))
+            .for_each(|i| {
+                let acc = fold_range(out_offset(i), 0, count);
+                unsafe { *po.get().add(i) = r.finish(acc, count) };
+            });
     } else {
         // few outputs: split each reduction across threads and combine partials
         use rayon::prelude::*;
@@ -146,7 +156,14 @@ macro_rules! sum_impl {
                 0 as $acc
             }
             #[inline]
-            unsafe fn fold(&self, acc: $acc, p: *const $t, len: usize, st: isize, _: usize) -> $acc {
+            unsafe fn fold(
+                &self,
+                acc: $acc,
+                p: *const $t,
+                len: usize,
+                st: isize,
+                _: usize,
+            ) -> $acc {
                 if st == 1 {
                     acc.wrapping_add_or_add($contig(std::slice::from_raw_parts(p, len)))
                 } else {
@@ -243,7 +260,14 @@ impl<T: Element> Reducer<T> for ArgExt {
     fn init(&self) -> Self::Acc {
         (T::default(), 0, false)
     }
-    unsafe fn fold(&self, acc: Self::Acc, p: *const T, len: usize, st: isize, base: usize) -> Self::Acc {
+    unsafe fn fold(
+        &self,
+        acc: Self::Acc,
+        p: *const T,
+        len: usize,
+        st: isize,
+        base: usize,
+    ) -> Self::Acc {
         let (mut v, mut i, mut seen) = acc;
         for j in 0..len {
             let x = *p.offset(j as isize * st);
@@ -303,7 +327,11 @@ impl<T: Element> Reducer<T> for Truth {
         a
     }
     fn combine(&self, a: bool, b: bool) -> bool {
-        if self.all { a && b } else { a || b }
+        if self.all {
+            a && b
+        } else {
+            a || b
+        }
     }
     fn finish(&self, acc: bool, _: usize) -> bool {
         acc
@@ -318,7 +346,14 @@ impl<T: Element> Reducer<T> for ExtValue {
     fn init(&self) -> Self::Acc {
         <ArgExt as Reducer<T>>::init(&self.0)
     }
-    unsafe fn fold(&self, acc: Self::Acc, p: *const T, len: usize, st: isize, base: usize) -> Self::Acc {
+    unsafe fn fold(
+        &self,
+        acc: Self::Acc,
+        p: *const T,
+        len: usize,
+        st: isize,
+        base: usize,
+    ) -> Self::Acc {
         self.0.fold(acc, p, len, st, base)
     }
     fn combine(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
@@ -378,7 +413,9 @@ pub fn sum_outer<T: OuterSum>(t: &Tensor, outer: usize, red: usize, inner: usize
         let (c0, len) = (c * COLS, COLS.min(inner - c * COLS));
         let mut acc = [T::Acc::default(); COLS];
         for r in 0..red {
-            let row = unsafe { std::slice::from_raw_parts(px.get().add((o * red + r) * inner + c0), len) };
+            let row = unsafe {
+                std::slice::from_raw_parts(px.get().add((o * red + r) * inner + c0), len)
+            };
             for (a, &x) in acc.iter_mut().zip(row) {
                 *a += x.widen();
             }

@@ -26,7 +26,10 @@ impl From<Scalar> for Arg<'_> {
 impl Arg<'_> {
     fn operand(&self) -> Operand {
         match self {
-            Arg::T(t) => Operand::Tensor { dtype: t.dtype(), zero_dim: t.ndim() == 0 },
+            Arg::T(t) => Operand::Tensor {
+                dtype: t.dtype(),
+                zero_dim: t.ndim() == 0,
+            },
             Arg::S(s) => Operand::Scalar(s.category()),
         }
     }
@@ -107,7 +110,10 @@ impl BinaryOp {
         }
     }
     fn is_logical(self) -> bool {
-        matches!(self, BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor)
+        matches!(
+            self,
+            BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor
+        )
     }
     fn is_bitwise(self) -> bool {
         use BinaryOp::*;
@@ -211,7 +217,11 @@ macro_rules! float_num {
 float_num!(f32, f64);
 
 fn not_implemented(op: BinaryOp, dt: DType) -> Error {
-    Error::runtime(format!("\"{}_cpu\" not implemented for '{}'", op.name(), dt.legacy_name()))
+    Error::runtime(format!(
+        "\"{}_cpu\" not implemented for '{}'",
+        op.name(),
+        dt.legacy_name()
+    ))
 }
 
 /// The dtype the op computes in, from the promoted dtype of its inputs.
@@ -232,6 +242,11 @@ fn compute_dtype(op: BinaryOp, promoted: DType) -> Result<DType> {
 
 /// `op(a, b)` with broadcasting; the dtype is PyTorch's result type.
 pub fn binary(op: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
+    if (matches!(a, Arg::T(t) if t.requires_grad()) || matches!(b, Arg::T(t) if t.requires_grad()))
+        && crate::autograd::is_grad_enabled()
+    {
+        return crate::autograd::derivatives::elementwise::binary(op, a, b);
+    }
     if let (Arg::T(x), Arg::T(y)) = (a, b) {
         crate::ops::check_same_device(&[x, y])?;
     }
@@ -251,15 +266,27 @@ fn binary_same_dtype(op: BinaryOp, x: &Tensor, y: &Tensor, shape: &[usize]) -> R
     }
     if matches!(dt, DType::F16 | DType::BF16) {
         // half types compute in f32 and round once, like PyTorch's CPU kernels
-        let r = binary_same_dtype(op, &x.to_dtype(DType::F32)?, &y.to_dtype(DType::F32)?, shape)?;
-        return if r.dtype() == DType::Bool { Ok(r) } else { r.to_dtype(dt) };
+        let r = binary_same_dtype(
+            op,
+            &x.to_dtype(DType::F32)?,
+            &y.to_dtype(DType::F32)?,
+            shape,
+        )?;
+        return if r.dtype() == DType::Bool {
+            Ok(r)
+        } else {
+            r.to_dtype(dt)
+        };
     }
     if !dt.is_floating_point() {
         if matches!(op, FloorDiv | Remainder | Fmod | Div | TruncDiv) && contains_zero(y)? {
             bail!(runtime, "ZeroDivisionError");
         }
         if op == Pow && y.dtype().is_signed() && has_negative(y)? {
-            bail!(runtime, "Integers to negative integer powers are not allowed.");
+            bail!(
+                runtime,
+                "Integers to negative integer powers are not allowed."
+            );
         }
     }
     dispatch_native!(dt, T => {
@@ -366,6 +393,11 @@ impl Tensor {
 
 /// `torch.where(cond, a, b)`.
 pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
+    if (matches!(a, Arg::T(t) if t.requires_grad()) || matches!(b, Arg::T(t) if t.requires_grad()))
+        && crate::autograd::is_grad_enabled()
+    {
+        return crate::autograd::derivatives::elementwise::where_(cond, a, b);
+    }
     if let Arg::T(t) = a {
         crate::ops::check_same_device(&[cond, t])?;
     }
@@ -373,28 +405,59 @@ pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
         crate::ops::check_same_device(&[cond, t])?;
     }
     if cond.dtype() != DType::Bool {
-        bail!(runtime, "where expected condition to be a boolean tensor, but got a tensor with dtype {}", cond.dtype().legacy_name());
+        bail!(
+            runtime,
+            "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
+            cond.dtype().legacy_name()
+        );
     }
     let dt = result_type(&[a.operand(), b.operand()]);
     let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape())?, b.shape())?;
     let (x, y) = (a.to_tensor(dt)?, b.to_tensor(dt)?);
-    Ok(dispatch!(dt, T => map3::<bool, T, T, T>(cond, &x, &y, &shape, |c, p, q| if c { p } else { q })))
+    Ok(
+        dispatch!(dt, T => map3::<bool, T, T, T>(cond, &x, &y, &shape, |c, p, q| if c { p } else { q })),
+    )
 }
 
 /// `torch.lerp(start, end, weight)` for floating tensors.
 pub fn lerp(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
+    if (start.requires_grad()
+        || end.requires_grad()
+        || matches!(weight, Arg::T(t) if t.requires_grad()))
+        && crate::autograd::is_grad_enabled()
+    {
+        return crate::autograd::derivatives::elementwise::lerp(start, end, weight);
+    }
     let dt = start.dtype();
     if !dt.is_floating_point() || end.dtype() != dt {
-        bail!(runtime, "expected dtype {} for `end` but got dtype {}", dt.legacy_name(), end.dtype().legacy_name());
+        bail!(
+            runtime,
+            "expected dtype {} for `end` but got dtype {}",
+            dt.legacy_name(),
+            end.dtype().legacy_name()
+        );
     }
     let w = weight.to_tensor(DType::F64)?;
     let shape = broadcast_shapes(&broadcast_shapes(start.shape(), end.shape())?, w.shape())?;
     let (s, e) = (start.to_dtype(DType::F64)?, end.to_dtype(DType::F64)?);
-    let f = |a: f64, b: f64, w: f64| if w.abs() < 0.5 { a + w * (b - a) } else { b - (b - a) * (1.0 - w) };
+    let f = |a: f64, b: f64, w: f64| {
+        if w.abs() < 0.5 {
+            a + w * (b - a)
+        } else {
+            b - (b - a) * (1.0 - w)
+        }
+    };
     if dt == DType::F64 {
         Ok(map3::<f64, f64, f64, f64>(&s, &e, &w, &shape, f))
     } else {
-        let (s, e, w) = (start.to_dtype(DType::F32)?, end.to_dtype(DType::F32)?, w.to_dtype(DType::F32)?);
-        map3::<f32, f32, f32, f32>(&s, &e, &w, &shape, |a, b, w| f(a as f64, b as f64, w as f64) as f32).to_dtype(dt)
+        let (s, e, w) = (
+            start.to_dtype(DType::F32)?,
+            end.to_dtype(DType::F32)?,
+            w.to_dtype(DType::F32)?,
+        );
+        map3::<f32, f32, f32, f32>(&s, &e, &w, &shape, |a, b, w| {
+            f(a as f64, b as f64, w as f64) as f32
+        })
+        .to_dtype(dt)
     }
 }

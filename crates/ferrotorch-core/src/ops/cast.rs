@@ -22,6 +22,12 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::passthrough("ToCopyBackward0", self, || {
+                self.to_dtype(dtype)
+            })
+        );
         Ok(cast_copy(self, dtype))
     }
 
@@ -30,16 +36,24 @@ impl Tensor {
         if self.is_contiguous() {
             return Ok(self.clone());
         }
-        Ok(cast_copy(self, self.dtype()))
+        self.deep_clone()
     }
 
     /// A new contiguous tensor with the same values (`Tensor.clone`).
     pub fn deep_clone(&self) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::passthrough("CloneBackward0", self, || self
+                .deep_clone())
+        );
         Ok(cast_copy(self, self.dtype()))
     }
 
     /// `self.copy_(src)`: broadcasts and casts `src` into this tensor's memory.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        if crate::autograd::derivatives::inplace::needs_grad(self, &[src]) {
+            return crate::autograd::derivatives::inplace::copy_(self, src);
+        }
         crate::ops::check_same_device(&[self, src])?;
         crate::layout::broadcast_shapes(self.shape(), src.shape()).and_then(|s| {
             if s != self.shape() {
@@ -53,7 +67,11 @@ impl Tensor {
             Ok(())
         })?;
         // Reading and writing overlapping memory in one pass is unsafe; go through a temporary.
-        let src = if may_overlap(self, src) { src.deep_clone()? } else { src.clone() };
+        let src = if may_overlap(self, src) {
+            src.deep_clone()?
+        } else {
+            src.clone()
+        };
         dispatch!(src.dtype(), S => dispatch!(self.dtype(), D => assign::<S, D>(self, &src, D::cast_from)));
         self.bump_version();
         Ok(())

@@ -23,7 +23,10 @@ impl Tensor {
             bail!(runtime, "unsupported range: {} -> {}", start, end);
         }
         if (step > 0.0 && end < start) || (step < 0.0 && end > start) {
-            bail!(runtime, "upper bound and larger bound inconsistent with step sign");
+            bail!(
+                runtime,
+                "upper bound and larger bound inconsistent with step sign"
+            );
         }
         let n = ((end - start) / step).ceil().max(0.0) as usize;
         Ok(dispatch!(dtype, T => {
@@ -43,9 +46,19 @@ impl Tensor {
             bail!(runtime, "number of steps must be non-negative");
         }
         let n = steps as usize;
-        let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+        let step = if n > 1 {
+            (end - start) / (n - 1) as f64
+        } else {
+            0.0
+        };
         let half = n / 2;
-        let vals = (0..n).map(|i| if i < half { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 });
+        let vals = (0..n).map(|i| {
+            if i < half {
+                start + step * i as f64
+            } else {
+                end - step * (n - 1 - i) as f64
+            }
+        });
         Ok(dispatch!(dtype, T => {
             let v: Vec<T> = if dtype.is_floating_point() {
                 vals.map(T::from_f64).collect()
@@ -58,7 +71,11 @@ impl Tensor {
 
     pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: DType) -> Result<Tensor> {
         let lin = Tensor::linspace(start, end, steps, DType::F64)?;
-        let v: Vec<f64> = lin.to_vec::<f64>()?.into_iter().map(|e| base.powf(e)).collect();
+        let v: Vec<f64> = lin
+            .to_vec::<f64>()?
+            .into_iter()
+            .map(|e| base.powf(e))
+            .collect();
         Tensor::from_vec_unchecked(v, &[steps as usize]).to_dtype(dtype)
     }
 

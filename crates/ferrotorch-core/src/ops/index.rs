@@ -1,7 +1,7 @@
 //! Index-based ops: gather and friends.
 
-use crate::layout::wrap_dim;
 use crate::dtype::Category;
+use crate::layout::wrap_dim;
 use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
 
 impl Tensor {
@@ -13,7 +13,10 @@ impl Tensor {
         }
         let d = wrap_dim(dim, self.ndim())?;
         if index.ndim() != self.ndim() && !(index.ndim() <= 1 && self.ndim() <= 1) {
-            bail!(runtime, "Index tensor must have the same number of dimensions as input tensor");
+            bail!(
+                runtime,
+                "Index tensor must have the same number of dimensions as input tensor"
+            );
         }
         for i in 0..index.ndim() {
             if i != d && index.shape()[i] > self.shape().get(i).copied().unwrap_or(1) {
@@ -30,9 +33,17 @@ impl Tensor {
         let idx = index.contiguous()?;
         let ids = unsafe { idx.as_slice::<i64>() };
         let shape = index.shape().to_vec();
-        let size = if self.ndim() == 0 { 1 } else { self.shape()[d] as i64 };
+        let size = if self.ndim() == 0 {
+            1
+        } else {
+            self.shape()[d] as i64
+        };
         // walk the index's shape over self's strides with dim `d` contributed by the index value
-        let mut strides: Vec<isize> = if self.ndim() == 0 { vec![0; shape.len()] } else { self.strides().to_vec() };
+        let mut strides: Vec<isize> = if self.ndim() == 0 {
+            vec![0; shape.len()]
+        } else {
+            self.strides().to_vec()
+        };
         let dstride = strides.get_mut(d).map(std::mem::take).unwrap_or(0);
         let offs = offsets(&shape, &strides);
         Ok(dispatch!(self.dtype(), T => {
@@ -99,7 +110,13 @@ fn long_index(t: &Tensor, what: &str) -> Result<Tensor> {
 fn wrap_index(ix: i64, size: usize, dim: usize) -> Result<isize> {
     let s = size as i64;
     if ix < -s || ix >= s {
-        bail!(index, "index {} is out of bounds for dimension {} with size {}", ix, dim, size);
+        bail!(
+            index,
+            "index {} is out of bounds for dimension {} with size {}",
+            ix,
+            dim,
+            size
+        );
     }
     Ok((if ix < 0 { ix + s } else { ix }) as isize)
 }
@@ -147,7 +164,10 @@ impl AdvIndex {
                 }
                 Some(t) => {
                     if t.dtype().is_floating_point() {
-                        bail!(index, "tensors used as indices must be long, int, byte or bool tensors");
+                        bail!(
+                            index,
+                            "tensors used as indices must be long, int, byte or bool tensors"
+                        );
                     }
                     idx.push(Some(long_index(t, "index")?));
                 }
@@ -183,7 +203,11 @@ impl AdvIndex {
         let nb: usize = bshape.iter().product();
         let mut adv_off = vec![0isize; nb];
         for (k, &a) in adv.iter().enumerate() {
-            let t = idx[a].as_ref().unwrap().broadcast_to(&bshape)?.contiguous()?;
+            let t = idx[a]
+                .as_ref()
+                .unwrap()
+                .broadcast_to(&bshape)?
+                .contiguous()?;
             let ids = unsafe { t.as_slice::<i64>() };
             let (size, stride) = (src.shape()[a], src.strides()[a]);
             for (o, &ix) in adv_off.iter_mut().zip(ids) {
@@ -191,12 +215,22 @@ impl AdvIndex {
             }
             let _ = k;
         }
-        Ok(AdvIndex { src: psrc, nadv: adv.len(), bshape, adv_off, insert_at })
+        Ok(AdvIndex {
+            src: psrc,
+            nadv: adv.len(),
+            bshape,
+            adv_off,
+            insert_at,
+        })
     }
 
     /// Shape of the indexing result in `[broadcast..., rest...]` order.
     fn flat_shape(&self) -> Vec<usize> {
-        self.bshape.iter().chain(self.src.shape()[self.nadv..].iter()).copied().collect()
+        self.bshape
+            .iter()
+            .chain(self.src.shape()[self.nadv..].iter())
+            .copied()
+            .collect()
     }
 
     /// Permutation taking the flat order to the result order.
@@ -209,11 +243,17 @@ impl AdvIndex {
 
     fn result_shape(&self) -> Vec<usize> {
         let flat = self.flat_shape();
-        self.result_perm().iter().map(|&i| flat[i as usize]).collect()
+        self.result_perm()
+            .iter()
+            .map(|&i| flat[i as usize])
+            .collect()
     }
 
     fn rest_offsets(&self) -> Vec<isize> {
-        offsets(&self.src.shape()[self.nadv..], &self.src.strides()[self.nadv..])
+        offsets(
+            &self.src.shape()[self.nadv..],
+            &self.src.strides()[self.nadv..],
+        )
     }
 }
 
@@ -245,7 +285,12 @@ impl Tensor {
 
     /// `self.index_put_(indices, values, accumulate)`: writes (or adds) `values`,
     /// broadcast to the indexing result's shape, into the indexed positions.
-    pub fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<()> {
+    pub fn index_put_(
+        &self,
+        indices: &[Option<Tensor>],
+        values: &Tensor,
+        accumulate: bool,
+    ) -> Result<()> {
         crate::ops::check_same_device(&[self, values])?;
         let ai = AdvIndex::new(self, indices)?;
         let rshape = ai.result_shape();
@@ -282,7 +327,12 @@ impl Tensor {
     }
 
     /// Out-of-place `index_put`.
-    pub fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    pub fn index_put(
+        &self,
+        indices: &[Option<Tensor>],
+        values: &Tensor,
+        accumulate: bool,
+    ) -> Result<Tensor> {
         let r = self.deep_clone()?;
         r.index_put_(indices, values, accumulate)?;
         Ok(r)
@@ -321,7 +371,9 @@ impl Tensor {
             let n = nz.shape()[0];
             return Ok(vec![Tensor::from_vec_unchecked(vec![0i64; n], &[n])]);
         }
-        (0..self.ndim()).map(|k| nz.select(1, k as i64)?.contiguous()).collect()
+        (0..self.ndim())
+            .map(|k| nz.select(1, k as i64)?.contiguous())
+            .collect()
     }
 
     /// `torch.index_select(self, dim, index)`.
@@ -331,13 +383,20 @@ impl Tensor {
             bail!(index, "index_select(): Index is supposed to be a vector");
         }
         if !matches!(index.dtype(), DType::I64 | DType::I32) {
-            bail!(runtime, "index_select(): Expected dtype int32 or int64 for index");
+            bail!(
+                runtime,
+                "index_select(): Expected dtype int32 or int64 for index"
+            );
         }
         let d = wrap_dim(dim, self.ndim())?;
         let idx = long_index(index, "index_select")?.reshape(&[-1])?;
         if self.ndim() == 0 {
             let r = self.reshape(&[1])?.index(&[Some(idx)])?;
-            return if index.ndim() == 0 { r.reshape(&[]) } else { Ok(r) };
+            return if index.ndim() == 0 {
+                r.reshape(&[])
+            } else {
+                Ok(r)
+            };
         }
         let mut ii: Vec<Option<Tensor>> = vec![None; d];
         ii.push(Some(idx));
@@ -367,7 +426,11 @@ impl Tensor {
         }
         let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
         let v = value.to_dtype(self.dtype())?;
-        crate::ops::binary::where_(&mask.broadcast_to(&shape)?, crate::Arg::T(&v), crate::Arg::T(self))
+        crate::ops::binary::where_(
+            &mask.broadcast_to(&shape)?,
+            crate::Arg::T(&v),
+            crate::Arg::T(self),
+        )
     }
 
     /// In-place `masked_fill_`: the mask must broadcast to `self`'s shape.
@@ -417,13 +480,22 @@ impl Tensor {
                 let (mut bs, mut bi) = (b.clone(), b);
                 bs[d] = self.shape()[d];
                 bi[d] = idx.shape()[d];
-                self.broadcast_to(&bs)?.gather(d as i64, &idx.broadcast_to(&bi)?)
+                self.broadcast_to(&bs)?
+                    .gather(d as i64, &idx.broadcast_to(&bi)?)
             }
         }
     }
 
     /// `self.scatter_(dim, index, src)` / `scatter_add_` (accumulate) / value form (`src` None).
-    pub fn scatter_impl_(&self, dim: i64, index: &Tensor, src: Option<&Tensor>, value: Option<Scalar>, accumulate: bool, name: &str) -> Result<()> {
+    pub fn scatter_impl_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: Option<&Tensor>,
+        value: Option<Scalar>,
+        accumulate: bool,
+        name: &str,
+    ) -> Result<()> {
         crate::ops::check_same_device(&[self, index])?;
         if index.dtype() != DType::I64 {
             bail!(runtime, "{}(): Expected dtype int64 for index", name);
@@ -431,15 +503,25 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let nd = self.ndim().max(1);
         if index.ndim().max(1) != nd {
-            bail!(runtime, "Index tensor must have the same number of dimensions as self tensor");
+            bail!(
+                runtime,
+                "Index tensor must have the same number of dimensions as self tensor"
+            );
         }
         if let Some(s) = src {
             crate::ops::check_same_device(&[self, s])?;
             if s.dtype() != self.dtype() {
-                bail!(runtime, "{}(): Expected self.dtype to be equal to src.dtype", name);
+                bail!(
+                    runtime,
+                    "{}(): Expected self.dtype to be equal to src.dtype",
+                    name
+                );
             }
             if s.ndim().max(1) != nd {
-                bail!(runtime, "Index tensor must have the same number of dimensions as src tensor");
+                bail!(
+                    runtime,
+                    "Index tensor must have the same number of dimensions as src tensor"
+                );
             }
         }
         let dim1 = |t: &Tensor, i: usize| if t.ndim() == 0 { 1 } else { t.shape()[i] };
@@ -473,9 +555,17 @@ impl Tensor {
         let ids = unsafe { idx.as_slice::<i64>() };
         let ishape = idx.shape().to_vec();
         let size = dim1(self, d);
-        let dstr: Vec<isize> = if self.ndim() == 0 { vec![0] } else { self.strides().to_vec() };
+        let dstr: Vec<isize> = if self.ndim() == 0 {
+            vec![0]
+        } else {
+            self.strides().to_vec()
+        };
         let src_off = src.map(|s| {
-            let st: Vec<isize> = if s.ndim() == 0 { vec![0; ishape.len()] } else { s.strides()[..].to_vec() };
+            let st: Vec<isize> = if s.ndim() == 0 {
+                vec![0; ishape.len()]
+            } else {
+                s.strides()[..].to_vec()
+            };
             offsets(&ishape, &st)
         });
         dispatch!(self.dtype(), T => {
@@ -517,12 +607,21 @@ impl Tensor {
     }
 
     /// `self.index_add_(dim, index, source, alpha)`.
-    pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
+    pub fn index_add_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        source: &Tensor,
+        alpha: Scalar,
+    ) -> Result<()> {
         if index.ndim() > 1 {
             bail!(index, "index_add_(): Index is supposed to be a vector");
         }
         if !matches!(index.dtype(), DType::I64 | DType::I32) {
-            bail!(runtime, "index_add_(): Expected dtype int32/int64 for index");
+            bail!(
+                runtime,
+                "index_add_(): Expected dtype int32/int64 for index"
+            );
         }
         if source.dtype() != self.dtype() {
             bail!(
@@ -551,11 +650,19 @@ impl Tensor {
         let src = if alpha.to_f64() == 1.0 {
             source.clone()
         } else {
-            crate::ops::binary::binary(crate::BinaryOp::Mul, crate::Arg::T(source), crate::Arg::S(alpha))?.to_dtype(self.dtype())?
+            crate::ops::binary::binary(
+                crate::BinaryOp::Mul,
+                crate::Arg::T(source),
+                crate::Arg::S(alpha),
+            )?
+            .to_dtype(self.dtype())?
         };
         let idx = long_index(index, "index_add_")?.reshape(&[-1])?;
         if self.ndim() == 0 {
-            return self.reshape(&[1])?.index_put_(&[Some(idx)], &src.reshape(&[-1])?, true).map(|_| self.bump_version());
+            return self
+                .reshape(&[1])?
+                .index_put_(&[Some(idx)], &src.reshape(&[-1])?, true)
+                .map(|_| self.bump_version());
         }
         let mut ii: Vec<Option<Tensor>> = vec![None; d];
         ii.push(Some(idx));
@@ -565,7 +672,12 @@ impl Tensor {
 
 fn check_bool_mask(mask: &Tensor, name: &str) -> Result<()> {
     if mask.dtype() != DType::Bool {
-        bail!(runtime, "{} only supports boolean masks, but got mask with dtype {}", name, mask.dtype().name());
+        bail!(
+            runtime,
+            "{} only supports boolean masks, but got mask with dtype {}",
+            name,
+            mask.dtype().name()
+        );
     }
     Ok(())
 }

@@ -11,7 +11,12 @@ impl Tensor {
         crate::ops::check_same_device(&[self, other])?;
         let (da, db) = (self.ndim(), other.ndim());
         if da == 0 || db == 0 {
-            bail!(runtime, "both arguments to matmul need to be at least 1D, but they are {}D and {}D", da, db);
+            bail!(
+                runtime,
+                "both arguments to matmul need to be at least 1D, but they are {}D and {}D",
+                da,
+                db
+            );
         }
         match (da, db) {
             (1, 1) => self.dot(other),
@@ -20,8 +25,16 @@ impl Tensor {
             (2, 2) => self.mm(other),
             _ => {
                 // batched: promote 1-D operands, broadcast batch dims
-                let a = if da == 1 { self.unsqueeze(0)? } else { self.clone() };
-                let b = if db == 1 { other.unsqueeze(1)? } else { other.clone() };
+                let a = if da == 1 {
+                    self.unsqueeze(0)?
+                } else {
+                    self.clone()
+                };
+                let b = if db == 1 {
+                    other.unsqueeze(1)?
+                } else {
+                    other.clone()
+                };
                 let (m, k) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
                 let (k2, n) = (b.shape()[b.ndim() - 2], b.shape()[b.ndim() - 1]);
                 if k != k2 {
@@ -42,7 +55,11 @@ impl Tensor {
                 sb.extend([k as i64, n as i64]);
                 let a3 = a.expand(&sa)?.reshape(&[bsz as i64, m as i64, k as i64])?;
                 let b3 = b.expand(&sb)?.reshape(&[bsz as i64, k as i64, n as i64])?;
-                let out = bmm_raw(&a3, &b3)?;
+                let out = if crate::autograd::needs_grad(&[&a3, &b3]) {
+                    crate::autograd::derivatives::linalg::bmm(&a3, &b3, || bmm_raw(&a3, &b3))?
+                } else {
+                    bmm_raw(&a3, &b3)?
+                };
                 let mut shape: Vec<i64> = batch.iter().map(|&x| x as i64).collect();
                 if da > 1 {
                     shape.push(m as i64);
@@ -56,6 +73,10 @@ impl Tensor {
     }
 
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self, other],
+            crate::autograd::derivatives::linalg::mm(self, other)
+        );
         crate::ops::check_same_device(&[self, other])?;
         if self.ndim() != 2 {
             bail!(runtime, "self must be a matrix");
@@ -78,6 +99,10 @@ impl Tensor {
     }
 
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self, other],
+            crate::autograd::derivatives::linalg::bmm(self, other, || self.bmm(other))
+        );
         crate::ops::check_same_device(&[self, other])?;
         if self.ndim() != 3 {
             bail!(runtime, "batch1 must be a 3D tensor");
@@ -102,7 +127,12 @@ impl Tensor {
 
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 1 || other.ndim() != 1 {
-            bail!(runtime, "1D tensors expected, but got {}D and {}D tensors", self.ndim(), other.ndim());
+            bail!(
+                runtime,
+                "1D tensors expected, but got {}D and {}D tensors",
+                self.ndim(),
+                other.ndim()
+            );
         }
         if self.shape()[0] != other.shape()[0] {
             bail!(
@@ -153,7 +183,8 @@ fn bmm_raw(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         DType::F32 => matmul::bmm::<f32>(&a, &b),
         DType::F64 => matmul::bmm::<f64>(&a, &b),
         DType::F16 => matmul::bmm::<half::f16>(&a, &b),
-        DType::BF16 => matmul::bmm::<f32>(&a.to_dtype(DType::F32)?, &b.to_dtype(DType::F32)?).to_dtype(DType::BF16)?,
+        DType::BF16 => matmul::bmm::<f32>(&a.to_dtype(DType::F32)?, &b.to_dtype(DType::F32)?)
+            .to_dtype(DType::BF16)?,
         DType::Bool => bail!(runtime, "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
         _ => crate::dispatch_native!(dt, T => matmul::bmm::<T>(&a, &b), unreachable!()),
     })

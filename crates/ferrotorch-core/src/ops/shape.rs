@@ -19,14 +19,29 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     }
     for (i, t) in tensors.iter().enumerate() {
         if t.ndim() == 0 {
-            bail!(runtime, "zero-dimensional tensor (at position {}) cannot be concatenated", i);
+            bail!(
+                runtime,
+                "zero-dimensional tensor (at position {}) cannot be concatenated",
+                i
+            );
         }
     }
     let refs: Vec<&Tensor> = tensors.iter().collect();
     crate::ops::check_same_device(&refs)?;
-    let dt = result_type(&tensors.iter().map(|t| Operand::Tensor { dtype: t.dtype(), zero_dim: false }).collect::<Vec<_>>());
+    let dt = result_type(
+        &tensors
+            .iter()
+            .map(|t| Operand::Tensor {
+                dtype: t.dtype(),
+                zero_dim: false,
+            })
+            .collect::<Vec<_>>(),
+    );
     // legacy behaviour: 1-D empty tensors are skipped
-    let parts: Vec<&Tensor> = tensors.iter().filter(|t| !(t.ndim() == 1 && t.numel() == 0)).collect();
+    let parts: Vec<&Tensor> = tensors
+        .iter()
+        .filter(|t| !(t.ndim() == 1 && t.numel() == 0))
+        .collect();
     let Some(first) = parts.first() else {
         return Ok(Tensor::zeros(tensors[0].shape(), dt));
     };
@@ -38,7 +53,12 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
             continue;
         }
         if t.ndim() != first.ndim() {
-            bail!(runtime, "Tensors must have same number of dimensions: got {} and {}", first.ndim(), t.ndim());
+            bail!(
+                runtime,
+                "Tensors must have same number of dimensions: got {} and {}",
+                first.ndim(),
+                t.ndim()
+            );
         }
         for k in 0..t.ndim() {
             if k != d && t.shape()[k] != first.shape()[k] {
@@ -84,12 +104,18 @@ pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         }
     }
     let d = wrap_dim(dim, tensors[0].ndim() + 1)? as i64;
-    let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(d)).collect::<Result<_>>()?;
+    let us: Vec<Tensor> = tensors
+        .iter()
+        .map(|t| t.unsqueeze(d))
+        .collect::<Result<_>>()?;
     cat(&us, d)
 }
 
 pub fn hstack(tensors: &[Tensor]) -> Result<Tensor> {
-    let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_1d()).collect::<Result<_>>()?;
+    let ts: Vec<Tensor> = tensors
+        .iter()
+        .map(|t| t.atleast_1d())
+        .collect::<Result<_>>()?;
     if ts.first().is_some_and(|t| t.ndim() == 1) {
         cat(&ts, 0)
     } else {
@@ -98,7 +124,10 @@ pub fn hstack(tensors: &[Tensor]) -> Result<Tensor> {
 }
 
 pub fn vstack(tensors: &[Tensor]) -> Result<Tensor> {
-    let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_2d()).collect::<Result<_>>()?;
+    let ts: Vec<Tensor> = tensors
+        .iter()
+        .map(|t| t.atleast_2d())
+        .collect::<Result<_>>()?;
     cat(&ts, 0)
 }
 
@@ -124,10 +153,17 @@ pub fn meshgrid(tensors: &[Tensor], xy: bool) -> Result<Vec<Tensor>> {
     }
     for t in tensors {
         if t.ndim() > 1 {
-            bail!(runtime, "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {:?}", t);
+            bail!(
+                runtime,
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {:?}",
+                t
+            );
         }
         if t.dtype() != tensors[0].dtype() {
-            bail!(runtime, "torch.meshgrid: Expected all tensors in the tensor list to have the same dtype");
+            bail!(
+                runtime,
+                "torch.meshgrid: Expected all tensors in the tensor list to have the same dtype"
+            );
         }
     }
     let swap = xy && tensors.len() >= 2;
@@ -150,7 +186,11 @@ pub fn meshgrid(tensors: &[Tensor], xy: bool) -> Result<Vec<Tensor>> {
 
 impl Tensor {
     pub fn atleast_1d(&self) -> Result<Tensor> {
-        if self.ndim() == 0 { self.reshape(&[1]) } else { Ok(self.clone()) }
+        if self.ndim() == 0 {
+            self.reshape(&[1])
+        } else {
+            Ok(self.clone())
+        }
     }
     pub fn atleast_2d(&self) -> Result<Tensor> {
         match self.ndim() {
@@ -173,7 +213,11 @@ impl Tensor {
             strides[d] = -strides[d];
         }
         // A transient negative-stride view, only ever read by the copy kernel.
-        let reversed = crate::Layout { shape: self.shape().to_vec(), strides, offset: (self.offset() as isize + off) as usize };
+        let reversed = crate::Layout {
+            shape: self.shape().to_vec(),
+            strides,
+            offset: (self.offset() as isize + off) as usize,
+        };
         let view = self.with_layout(reversed);
         Ok(dispatch!(self.dtype(), T => crate::cpu::map::map1::<T, T>(&view, |x| x)))
     }
@@ -182,12 +226,25 @@ impl Tensor {
     pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
         if dims.is_empty() {
             if shifts.len() != 1 {
-                bail!(runtime, "shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len());
+                bail!(
+                    runtime,
+                    "shifts and dimensions must align. shifts: {}, dims:{}",
+                    shifts.len(),
+                    dims.len()
+                );
             }
-            return self.reshape(&[-1])?.roll(shifts, &[0])?.view(&i64s(self.shape()));
+            return self
+                .reshape(&[-1])?
+                .roll(shifts, &[0])?
+                .view(&i64s(self.shape()));
         }
         if shifts.len() != dims.len() {
-            bail!(runtime, "shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len());
+            bail!(
+                runtime,
+                "shifts and dimensions must align. shifts: {}, dims:{}",
+                shifts.len(),
+                dims.len()
+            );
         }
         let mut t = self.clone();
         for (&s, &d) in shifts.iter().zip(dims) {
@@ -217,14 +274,20 @@ impl Tensor {
             );
         }
         let lead = sizes.len() - self.ndim();
-        let src: Vec<i64> = std::iter::repeat_n(1, lead).chain(self.shape().iter().map(|&x| x as i64)).collect();
+        let src: Vec<i64> = std::iter::repeat_n(1, lead)
+            .chain(self.shape().iter().map(|&x| x as i64))
+            .collect();
         let out_shape: Vec<i64> = sizes.iter().zip(&src).map(|(&r, &s)| r * s).collect();
         if sizes.iter().any(|&r| r < 0) {
             bail!(
                 runtime,
                 "Trying to create tensor with negative dimension {}: [{}]",
                 out_shape.iter().find(|&&x| x < 0).copied().unwrap_or(-1),
-                out_shape.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+                out_shape
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         let mut inter_view = vec![];
@@ -233,7 +296,10 @@ impl Tensor {
             inter_view.extend([1, s]);
             inter_exp.extend([r, s]);
         }
-        let x = self.reshape(&src)?.reshape(&inter_view)?.expand(&inter_exp)?;
+        let x = self
+            .reshape(&src)?
+            .reshape(&inter_view)?
+            .expand(&inter_exp)?;
         x.contiguous()?.view(&out_shape)
     }
 
@@ -299,7 +365,10 @@ impl Tensor {
         let mut parts = vec![];
         for (i, &r) in reps.iter().enumerate() {
             if r > 0 {
-                parts.push(x.narrow(d as i64, i as i64, 1)?.repeat_interleave(r, Some(d as i64))?);
+                parts.push(
+                    x.narrow(d as i64, i as i64, 1)?
+                        .repeat_interleave(r, Some(d as i64))?,
+                );
             }
         }
         if parts.is_empty() {
@@ -314,13 +383,21 @@ impl Tensor {
     pub fn tri(&self, diagonal: i64, lower: bool) -> Result<Tensor> {
         let name = if lower { "tril" } else { "triu" };
         if self.ndim() < 2 {
-            bail!(runtime, "{}: input tensor must have at least 2 dimensions", name);
+            bail!(
+                runtime,
+                "{}: input tensor must have at least 2 dimensions",
+                name
+            );
         }
         let (r, c) = (self.shape()[self.ndim() - 2], self.shape()[self.ndim() - 1]);
         let mut m = Vec::with_capacity(r * c);
         for i in 0..r as i64 {
             for j in 0..c as i64 {
-                m.push(if lower { j - i <= diagonal } else { j - i >= diagonal });
+                m.push(if lower {
+                    j - i <= diagonal
+                } else {
+                    j - i >= diagonal
+                });
             }
         }
         let mask = Tensor::from_vec_unchecked(m, &[r, c]);
@@ -335,21 +412,43 @@ impl Tensor {
     /// `outer(vec2)`: the outer product of two 1-D tensors.
     pub fn outer(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 1 {
-            bail!(runtime, "outer: Expected 1-D argument self, but got {}-D", self.ndim());
+            bail!(
+                runtime,
+                "outer: Expected 1-D argument self, but got {}-D",
+                self.ndim()
+            );
         }
         if other.ndim() != 1 {
-            bail!(runtime, "outer: Expected 1-D argument vec2, but got {}-D", other.ndim());
+            bail!(
+                runtime,
+                "outer: Expected 1-D argument vec2, but got {}-D",
+                other.ndim()
+            );
         }
         binary(BinaryOp::Mul, Arg::T(&self.unsqueeze(1)?), Arg::T(other))
     }
 
     /// `addmm(mat1, mat2, beta, alpha)`: beta * self + alpha * (mat1 @ mat2).
-    pub fn addmm(&self, mat1: &Tensor, mat2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+    pub fn addmm(
+        &self,
+        mat1: &Tensor,
+        mat2: &Tensor,
+        beta: Scalar,
+        alpha: Scalar,
+    ) -> Result<Tensor> {
         if mat1.ndim() != 2 {
-            bail!(runtime, "mat1 must be a matrix, got {}-D tensor", mat1.ndim());
+            bail!(
+                runtime,
+                "mat1 must be a matrix, got {}-D tensor",
+                mat1.ndim()
+            );
         }
         if mat2.ndim() != 2 {
-            bail!(runtime, "mat2 must be a matrix, got {}-D tensor", mat2.ndim());
+            bail!(
+                runtime,
+                "mat2 must be a matrix, got {}-D tensor",
+                mat2.ndim()
+            );
         }
         let p = mat1.mm(mat2)?;
         let inp = self.broadcast_to(p.shape()).map_err(|_| {
@@ -359,18 +458,34 @@ impl Tensor {
                 fmt_shape(self.shape())
             ))
         })?;
-        let p = if alpha.to_f64() == 1.0 { p } else { binary(BinaryOp::Mul, Arg::T(&p), Arg::S(alpha))? };
+        let p = if alpha.to_f64() == 1.0 {
+            p
+        } else {
+            binary(BinaryOp::Mul, Arg::T(&p), Arg::S(alpha))?
+        };
         if beta.to_f64() == 0.0 {
             return p.to_dtype(promote(self, &p));
         }
-        let i = if beta.to_f64() == 1.0 { inp } else { binary(BinaryOp::Mul, Arg::T(&inp), Arg::S(beta))? };
+        let i = if beta.to_f64() == 1.0 {
+            inp
+        } else {
+            binary(BinaryOp::Mul, Arg::T(&inp), Arg::S(beta))?
+        };
         binary(BinaryOp::Add, Arg::T(&i), Arg::T(&p))
     }
 
     /// cumsum (`prod = false`) or cumprod along `dim`; integers accumulate in int64.
     pub fn cumulative(&self, dim: i64, dtype: Option<DType>, prod: bool) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::reduce::cumulative(self, dim, dtype, prod)
+        );
         let d = wrap_dim(dim, self.ndim())?;
-        let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() { self.dtype() } else { DType::I64 });
+        let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
+            self.dtype()
+        } else {
+            DType::I64
+        });
         let x = self.to_dtype(out_dt)?.contiguous()?;
         if x.ndim() == 0 || x.numel() == 0 {
             return x.deep_clone();
@@ -415,10 +530,18 @@ impl Tensor {
 
     /// Numerically stable `logsumexp(dims, keepdim)`.
     pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
-        let x = if self.dtype().is_floating_point() { self.clone() } else { self.to_dtype(crate::dtype::default_float_dtype())? };
+        let x = if self.dtype().is_floating_point() {
+            self.clone()
+        } else {
+            self.to_dtype(crate::dtype::default_float_dtype())?
+        };
         let d = x.reduction_dims(Some(dims))?;
         let di: Vec<i64> = d.iter().map(|&v| v as i64).collect();
-        let dims_opt = if di.is_empty() && x.ndim() > 0 { None } else { Some(&di[..]) };
+        let dims_opt = if di.is_empty() && x.ndim() > 0 {
+            None
+        } else {
+            Some(&di[..])
+        };
         if x.numel() == 0 {
             let s = x.float_op(FloatOp::Exp)?.sum(dims_opt, keepdim, None)?;
             return s.float_op(FloatOp::Log);
@@ -432,13 +555,23 @@ impl Tensor {
         if keepdim || x.ndim() == 0 {
             Ok(r)
         } else {
-            let sq: Vec<i64> = if dims_opt.is_none() { (0..x.ndim() as i64).collect() } else { di };
+            let sq: Vec<i64> = if dims_opt.is_none() {
+                (0..x.ndim() as i64).collect()
+            } else {
+                di
+            };
             r.squeeze(Some(&sq))
         }
     }
 
     /// Vector p-norm over `dims` (all when None): `linalg.vector_norm`.
-    pub fn vector_norm(&self, ord: f64, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    pub fn vector_norm(
+        &self,
+        ord: f64,
+        dims: Option<&[i64]>,
+        keepdim: bool,
+        dtype: Option<DType>,
+    ) -> Result<Tensor> {
         if !self.dtype().is_floating_point() {
             bail!(
                 runtime,
@@ -499,7 +632,11 @@ fn parse_term(term: &str, idx: usize) -> Result<(Vec<Label>, bool, usize)> {
         let c = b[i];
         if c == b'.' {
             if ell || !term[i..].starts_with("...") {
-                bail!(runtime, "einsum(): found '.' for operand {} that is not part of any ellipsis", idx);
+                bail!(
+                    runtime,
+                    "einsum(): found '.' for operand {} that is not part of any ellipsis",
+                    idx
+                );
             }
             ell = true;
             pos = out.len();
@@ -525,10 +662,16 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
     };
     let terms: Vec<&str> = lhs.split(',').collect();
     if terms.len() > operands.len() {
-        bail!(runtime, "einsum(): fewer operands were provided than specified in the equation");
+        bail!(
+            runtime,
+            "einsum(): fewer operands were provided than specified in the equation"
+        );
     }
     if terms.len() < operands.len() {
-        bail!(runtime, "einsum(): more operands were provided than specified in the equation");
+        bail!(
+            runtime,
+            "einsum(): more operands were provided than specified in the equation"
+        );
     }
     // expand each operand's labels to one per dim
     let mut ell_dims = 0usize;
@@ -555,7 +698,11 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
     }
     for ((labels, ell), t) in parsed.iter().zip(operands) {
         let mut v = vec![];
-        let e = if *ell { t.ndim() - (labels.len() - 1) } else { 0 };
+        let e = if *ell {
+            t.ndim() - (labels.len() - 1)
+        } else {
+            0
+        };
         for &l in labels {
             if l == ELL {
                 for j in 0..e {
@@ -572,7 +719,10 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
     let out_labels: Vec<Label> = match rhs {
         Some(r) => {
             let (labels, ell, _) = parse_term(r, 0).map_err(|_| {
-                crate::Error::runtime("einsum(): invalid subscript given in the output of the equation string".to_string())
+                crate::Error::runtime(
+                    "einsum(): invalid subscript given in the output of the equation string"
+                        .to_string(),
+                )
             })?;
             let mut v = vec![];
             for &l in &labels {
@@ -587,13 +737,20 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
                         );
                     }
                     if v.contains(&l) {
-                        bail!(runtime, "einsum(): output subscript {} appears more than once in the output", l as u8 as char);
+                        bail!(
+                            runtime,
+                            "einsum(): output subscript {} appears more than once in the output",
+                            l as u8 as char
+                        );
                     }
                     v.push(l);
                 }
             }
             if !ell && any_ell && ell_dims > 0 {
-                bail!(runtime, "einsum(): ellipsis must appear in the output when it appears in the inputs");
+                bail!(
+                    runtime,
+                    "einsum(): ellipsis must appear in the output when it appears in the inputs"
+                );
             }
             v
         }
@@ -601,7 +758,10 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
             let mut v: Vec<Label> = (0..ell_dims).map(|j| ELL + j as u32).collect();
             let mut once: Vec<Label> = vec![];
             for l in (b'A'..=b'Z').chain(b'a'..=b'z') {
-                let c: usize = per_op.iter().map(|o| o.iter().filter(|&&x| x == l as Label).count()).sum();
+                let c: usize = per_op
+                    .iter()
+                    .map(|o| o.iter().filter(|&&x| x == l as Label).count())
+                    .sum();
                 if c == 1 {
                     once.push(l as Label);
                 }
@@ -646,7 +806,11 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
         let mut x = t.clone();
         // repeated labels in one operand: take the diagonal
         loop {
-            let dup = (0..labels.len()).find_map(|i| (i + 1..labels.len()).find(|&j| labels[j] == labels[i]).map(|j| (i, j)));
+            let dup = (0..labels.len()).find_map(|i| {
+                (i + 1..labels.len())
+                    .find(|&j| labels[j] == labels[i])
+                    .map(|j| (i, j))
+            });
             let Some((i, j)) = dup else { break };
             let l = labels[i];
             x = x.diagonal(0, i as i64, j as i64)?;
@@ -665,7 +829,15 @@ pub fn einsum(equation: &str, operands: &[Tensor]) -> Result<Tensor> {
         }
         aligned.push(x);
     }
-    let dt = result_type(&operands.iter().map(|t| Operand::Tensor { dtype: t.dtype(), zero_dim: false }).collect::<Vec<_>>());
+    let dt = result_type(
+        &operands
+            .iter()
+            .map(|t| Operand::Tensor {
+                dtype: t.dtype(),
+                zero_dim: false,
+            })
+            .collect::<Vec<_>>(),
+    );
     let nout = out_labels.len();
     let red: Vec<i64> = (nout..all.len()).map(|x| x as i64).collect();
     let prod = if aligned.len() == 2 && !red.is_empty() && dt.is_floating_point() {
@@ -720,8 +892,16 @@ fn contract_two(a: &Tensor, b: &Tensor, nout: usize, sizes: &[usize]) -> Result<
     let dt = promote(a, b);
     let a_only_i: Vec<i64> = a_only.iter().map(|&d| d as i64).collect();
     let b_only_i: Vec<i64> = b_only.iter().map(|&d| d as i64).collect();
-    let a = if a_only.is_empty() { a.to_dtype(dt)? } else { a.to_dtype(dt)?.sum(Some(&a_only_i), true, None)? };
-    let b = if b_only.is_empty() { b.to_dtype(dt)? } else { b.to_dtype(dt)?.sum(Some(&b_only_i), true, None)? };
+    let a = if a_only.is_empty() {
+        a.to_dtype(dt)?
+    } else {
+        a.to_dtype(dt)?.sum(Some(&a_only_i), true, None)?
+    };
+    let b = if b_only.is_empty() {
+        b.to_dtype(dt)?
+    } else {
+        b.to_dtype(dt)?.sum(Some(&b_only_i), true, None)?
+    };
     let size = |ds: &[usize]| ds.iter().map(|&d| sizes[d]).product::<usize>() as i64;
     let (bs, m, n, k) = (size(&batch), size(&md), size(&nd_), size(&kd));
     let expand_to = |t: &Tensor, keep: &[usize]| -> Result<Tensor> {
@@ -731,20 +911,47 @@ fn contract_two(a: &Tensor, b: &Tensor, nout: usize, sizes: &[usize]) -> Result<
         }
         t.expand(&s)
     };
-    let order_a: Vec<i64> = batch.iter().chain(&md).chain(&kd).chain(&nd_).chain(&a_only).chain(&b_only).map(|&d| d as i64).collect();
-    let order_b: Vec<i64> = batch.iter().chain(&kd).chain(&nd_).chain(&md).chain(&a_only).chain(&b_only).map(|&d| d as i64).collect();
+    let order_a: Vec<i64> = batch
+        .iter()
+        .chain(&md)
+        .chain(&kd)
+        .chain(&nd_)
+        .chain(&a_only)
+        .chain(&b_only)
+        .map(|&d| d as i64)
+        .collect();
+    let order_b: Vec<i64> = batch
+        .iter()
+        .chain(&kd)
+        .chain(&nd_)
+        .chain(&md)
+        .chain(&a_only)
+        .chain(&b_only)
+        .map(|&d| d as i64)
+        .collect();
     let keep_a: Vec<usize> = batch.iter().chain(&md).chain(&kd).copied().collect();
     let keep_b: Vec<usize> = batch.iter().chain(&kd).chain(&nd_).copied().collect();
-    let a3 = expand_to(&a, &keep_a)?.permute(&order_a)?.reshape(&[bs, m, k])?;
-    let b3 = expand_to(&b, &keep_b)?.permute(&order_b)?.reshape(&[bs, k, n])?;
+    let a3 = expand_to(&a, &keep_a)?
+        .permute(&order_a)?
+        .reshape(&[bs, m, k])?;
+    let b3 = expand_to(&b, &keep_b)?
+        .permute(&order_b)?
+        .reshape(&[bs, k, n])?;
     let r = a3.bmm(&b3)?; // [bs, m, n]
-    let mut shape: Vec<i64> = batch.iter().chain(&md).chain(&nd_).map(|&d| sizes[d] as i64).collect();
+    let mut shape: Vec<i64> = batch
+        .iter()
+        .chain(&md)
+        .chain(&nd_)
+        .map(|&d| sizes[d] as i64)
+        .collect();
     if shape.is_empty() {
         shape = vec![];
     }
     let r = r.reshape(&shape)?;
     // permute back to output order
     let cur: Vec<usize> = batch.iter().chain(&md).chain(&nd_).copied().collect();
-    let perm: Vec<i64> = (0..nout).map(|d| cur.iter().position(|&c| c == d).unwrap() as i64).collect();
+    let perm: Vec<i64> = (0..nout)
+        .map(|d| cur.iter().position(|&c| c == d).unwrap() as i64)
+        .collect();
     r.permute(&perm)
 }

@@ -63,7 +63,11 @@ impl Tensor {
     /// `topk(k, dim, largest, sorted)`; results are always sorted.
     pub fn topk(&self, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tensor)> {
         let d = wrap_dim(dim, self.ndim())?;
-        let n = if self.ndim() == 0 { 1 } else { self.shape()[d] as i64 };
+        let n = if self.ndim() == 0 {
+            1
+        } else {
+            self.shape()[d] as i64
+        };
         if k < 0 || k > n {
             bail!(runtime, "selected index k out of range");
         }
@@ -71,7 +75,10 @@ impl Tensor {
         if self.ndim() == 0 {
             return Ok((v, i));
         }
-        Ok((v.narrow(d as i64, 0, k)?.contiguous()?, i.narrow(d as i64, 0, k)?.contiguous()?))
+        Ok((
+            v.narrow(d as i64, 0, k)?.contiguous()?,
+            i.narrow(d as i64, 0, k)?.contiguous()?,
+        ))
     }
 
     /// Flattened `unique`: (sorted unique values, inverse indices shaped like self, counts).

@@ -88,14 +88,32 @@ fn erfinv(y: f64) -> f64 {
     let mut x = if w < 5.0 {
         let w = w - 2.5;
         let mut p = 2.810_226_36e-08;
-        for c in [3.432_739_39e-07, -3.523_387_7e-06, -4.391_506_54e-06, 0.000_218_580_87, -0.001_253_725_03, -0.004_177_681_64, 0.246_640_727, 1.501_409_41] {
+        for c in [
+            3.432_739_39e-07,
+            -3.523_387_7e-06,
+            -4.391_506_54e-06,
+            0.000_218_580_87,
+            -0.001_253_725_03,
+            -0.004_177_681_64,
+            0.246_640_727,
+            1.501_409_41,
+        ] {
             p = c + p * w;
         }
         p * y
     } else {
         let w = w.sqrt() - 3.0;
         let mut p = -0.000_200_214_257;
-        for c in [0.000_100_950_558, 0.001_349_343_22, -0.003_673_428_44, 0.005_739_507_73, -0.007_622_461_3, 0.009_438_870_47, 1.001_674_06, 2.832_976_82] {
+        for c in [
+            0.000_100_950_558,
+            0.001_349_343_22,
+            -0.003_673_428_44,
+            0.005_739_507_73,
+            -0.007_622_461_3,
+            0.009_438_870_47,
+            1.001_674_06,
+            2.832_976_82,
+        ] {
             p = c + p * w;
         }
         p * y
@@ -110,9 +128,17 @@ fn erfinv(y: f64) -> f64 {
 
 impl Tensor {
     pub fn float_op(&self, op: FloatOp) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::float_op(self, op)
+        );
         let dt = self.dtype();
         if op == FloatOp::Frac && !dt.is_floating_point() {
-            bail!(runtime, "\"frac_cpu\" not implemented for '{}'", dt.legacy_name());
+            bail!(
+                runtime,
+                "\"frac_cpu\" not implemented for '{}'",
+                dt.legacy_name()
+            );
         }
         match dt {
             DType::F32 => Ok(map1::<f32, f32>(self, float_fn!(f32, op))),
@@ -123,6 +149,10 @@ impl Tensor {
     }
 
     pub fn neg(&self) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::neg(self)
+        );
         if self.dtype() == DType::Bool {
             bail!(
                 runtime,
@@ -132,25 +162,63 @@ impl Tensor {
         self.same_dtype_map(|x| -x, |x| x.wrapping_neg_i64())
     }
     pub fn abs(&self) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::abs(self)
+        );
         if self.dtype() == DType::Bool {
             bail!(runtime, "\"abs_cpu\" not implemented for 'Bool'");
         }
         self.same_dtype_map(|x| x.abs(), |x| x.wrapping_abs_i64())
     }
     pub fn sign(&self) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::zero_grad_op("SignBackward0", self, || self
+                .sign())
+        );
         if self.dtype() == DType::Bool {
             return Ok(self.deep_clone()?);
         }
-        self.same_dtype_map(|x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x * 0.0 }, |x| x.signum())
+        self.same_dtype_map(
+            |x| {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    x * 0.0
+                }
+            },
+            |x| x.signum(),
+        )
     }
     pub fn relu(&self) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::relu(self)
+        );
         if self.dtype() == DType::Bool {
             bail!(runtime, "\"clamp_min_cpu\" not implemented for 'Bool'");
         }
-        self.same_dtype_map(|x| if x > 0.0 || x.is_nan() { x } else { 0.0 }, |x| x.max(0))
+        self.same_dtype_map(
+            |x| if x > 0.0 || x.is_nan() { x } else { 0.0 },
+            |x| x.max(0),
+        )
     }
     /// floor/ceil/round/trunc: identity on integers.
     pub fn rounding(&self, mode: Rounding) -> Result<Tensor> {
+        let name = match mode {
+            Rounding::Floor => "FloorBackward0",
+            Rounding::Ceil => "CeilBackward0",
+            Rounding::Trunc => "TruncBackward0",
+            _ => "RoundBackward0",
+        };
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::zero_grad_op(name, self, || self
+                .rounding(mode))
+        );
         if !self.dtype().is_floating_point() {
             return self.deep_clone();
         }
@@ -164,18 +232,32 @@ impl Tensor {
     }
     /// `round(decimals=n)`: PyTorch scales by 10^n, rounds half to even, scales back.
     pub fn round_decimals(&self, decimals: i64) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::zero_grad_op("RoundBackward1", self, || {
+                self.round_decimals(decimals)
+            })
+        );
         if decimals == 0 || !self.dtype().is_floating_point() {
             return self.rounding(Rounding::Round);
         }
         let ten = 10f64.powi(decimals.unsigned_abs() as i32);
         match self.dtype() {
             DType::F64 => Ok(map1::<f64, f64>(self, move |x| {
-                if decimals > 0 { (x * ten).round_ties_even() / ten } else { (x / ten).round_ties_even() * ten }
+                if decimals > 0 {
+                    (x * ten).round_ties_even() / ten
+                } else {
+                    (x / ten).round_ties_even() * ten
+                }
             })),
             dt => {
                 let ten = ten as f32;
                 let r = map1::<f32, f32>(&self.to_dtype(DType::F32)?, move |x| {
-                    if decimals > 0 { (x * ten).round_ties_even() / ten } else { (x / ten).round_ties_even() * ten }
+                    if decimals > 0 {
+                        (x * ten).round_ties_even() / ten
+                    } else {
+                        (x / ten).round_ties_even() * ten
+                    }
                 });
                 r.to_dtype(dt)
             }
@@ -183,14 +265,27 @@ impl Tensor {
     }
 
     /// Applies `ff` to floats (exact for these ops when computed in f64) and `fi` to integers and bools.
-    fn same_dtype_map(&self, ff: impl Fn(f64) -> f64 + Sync + Copy, fi: impl Fn(i64) -> i64 + Sync + Copy) -> Result<Tensor> {
+    fn same_dtype_map(
+        &self,
+        ff: impl Fn(f64) -> f64 + Sync + Copy,
+        fi: impl Fn(i64) -> i64 + Sync + Copy,
+    ) -> Result<Tensor> {
         let dt = self.dtype();
         Ok(match dt {
             DType::F32 => map1::<f32, f32>(self, move |x| ff(x as f64) as f32),
             DType::F64 => map1::<f64, f64>(self, ff),
-            DType::F16 | DType::BF16 => return self.to_dtype(DType::F32)?.same_dtype_map(ff, fi)?.to_dtype(dt),
-            DType::Bool => dispatch!(dt, T => map1::<T, T>(self, move |x| T::from_i64(fi(x.to_i64())))),
-            _ => dispatch_native!(dt, T => map1::<T, T>(self, move |x| T::from_i64(fi(x.to_i64()))), unreachable!()),
+            DType::F16 | DType::BF16 => {
+                return self
+                    .to_dtype(DType::F32)?
+                    .same_dtype_map(ff, fi)?
+                    .to_dtype(dt)
+            }
+            DType::Bool => {
+                dispatch!(dt, T => map1::<T, T>(self, move |x| T::from_i64(fi(x.to_i64()))))
+            }
+            _ => {
+                dispatch_native!(dt, T => map1::<T, T>(self, move |x| T::from_i64(fi(x.to_i64()))), unreachable!())
+            }
         })
     }
 
@@ -206,7 +301,11 @@ impl Tensor {
     fn float_predicate(&self, f: fn(f64) -> bool, int_value: bool) -> Result<Tensor> {
         let dt = self.dtype();
         if !dt.is_floating_point() {
-            return Ok(Tensor::full(self.shape(), Scalar::Bool(int_value), DType::Bool));
+            return Ok(Tensor::full(
+                self.shape(),
+                Scalar::Bool(int_value),
+                DType::Bool,
+            ));
         }
         Ok(dispatch!(dt, T => map1::<T, bool>(self, move |x| f(x.to_f64()))))
     }
@@ -216,7 +315,11 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         let dt = self.dtype();
         if dt.is_floating_point() {
-            bail!(runtime, "\"bitwise_not_cpu\" not implemented for '{}'", dt.legacy_name());
+            bail!(
+                runtime,
+                "\"bitwise_not_cpu\" not implemented for '{}'",
+                dt.legacy_name()
+            );
         }
         if dt == DType::Bool {
             return Ok(map1::<bool, bool>(self, |x| !x));
@@ -224,6 +327,11 @@ impl Tensor {
         dispatch_native!(dt, T => Ok(map1::<T, T>(self, |x| T::from_i64(!x.to_i64()))), unreachable!())
     }
     pub fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::nan_to_num(self, || self
+                .nan_to_num(nan, posinf, neginf))
+        );
         let dt = self.dtype();
         if !dt.is_floating_point() {
             return self.deep_clone();
@@ -236,14 +344,35 @@ impl Tensor {
         };
         let (p, n) = (posinf.unwrap_or(hi), neginf.unwrap_or(lo));
         self.same_dtype_map(
-            move |x| if x.is_nan() { nan } else if x == f64::INFINITY { p } else if x == f64::NEG_INFINITY { n } else { x },
+            move |x| {
+                if x.is_nan() {
+                    nan
+                } else if x == f64::INFINITY {
+                    p
+                } else if x == f64::NEG_INFINITY {
+                    n
+                } else {
+                    x
+                }
+            },
             |x| x,
         )
     }
     /// `clamp(min, max)`, either bound optional; bounds may be tensors or numbers.
     pub fn clamp(&self, min: Option<Arg>, max: Option<Arg>) -> Result<Tensor> {
+        if (self.requires_grad()
+            || [min, max]
+                .iter()
+                .any(|b| matches!(b, Some(Arg::T(t)) if t.requires_grad())))
+            && crate::autograd::is_grad_enabled()
+        {
+            return crate::autograd::derivatives::elementwise::clamp(self, min, max);
+        }
         if min.is_none() && max.is_none() {
-            bail!(runtime, "torch.clamp: At least one of 'min' or 'max' must not be None");
+            bail!(
+                runtime,
+                "torch.clamp: At least one of 'min' or 'max' must not be None"
+            );
         }
         if self.dtype() == DType::Bool {
             bail!(runtime, "\"clamp_cpu\" not implemented for 'Bool'");

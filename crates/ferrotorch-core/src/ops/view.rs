@@ -6,6 +6,11 @@ use crate::{bail, Result, Tensor};
 
 impl Tensor {
     pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::reshape_like("ViewBackward0", self, || self
+                .view(shape))
+        );
         let shape = infer_shape(shape, self.numel())?;
         match self.layout().view(&shape) {
             Some(l) => Ok(self.with_layout(l)),
@@ -18,7 +23,7 @@ impl Tensor {
     pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
         let shape_u = infer_shape(shape, self.numel())?;
         match self.layout().view(&shape_u) {
-            Some(l) => Ok(self.with_layout(l)),
+            Some(_) => self.view(shape),
             None => self.contiguous()?.view(shape),
         }
     }
@@ -28,7 +33,10 @@ impl Tensor {
         }
         let (s, e) = (wrap_dim(start, self.ndim())?, wrap_dim(end, self.ndim())?);
         if s > e {
-            bail!(runtime, "flatten() has invalid args: start_dim cannot come after end_dim");
+            bail!(
+                runtime,
+                "flatten() has invalid args: start_dim cannot come after end_dim"
+            );
         }
         let mut shape: Vec<i64> = self.shape()[..s].iter().map(|&x| x as i64).collect();
         shape.push(self.shape()[s..=e].iter().product::<usize>() as i64);
@@ -50,6 +58,18 @@ impl Tensor {
     }
     /// Removes size-1 dims: all of them (`dims = None`) or the listed ones.
     pub fn squeeze(&self, dims: Option<&[i64]>) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::reshape_like(
+                if dims.is_none() {
+                    "SqueezeBackward0"
+                } else {
+                    "SqueezeBackward1"
+                },
+                self,
+                || self.squeeze(dims)
+            )
+        );
         let drop: Vec<usize> = match dims {
             None => (0..self.ndim()).filter(|&d| self.shape()[d] == 1).collect(),
             Some(ds) => {
@@ -59,7 +79,10 @@ impl Tensor {
                     }
                     return Ok(self.clone());
                 }
-                wrap_dims(ds, self.ndim())?.into_iter().filter(|&d| self.shape()[d] == 1).collect()
+                wrap_dims(ds, self.ndim())?
+                    .into_iter()
+                    .filter(|&d| self.shape()[d] == 1)
+                    .collect()
             }
         };
         let mut drop = drop;
@@ -72,6 +95,11 @@ impl Tensor {
         Ok(self.with_layout(l))
     }
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::reshape_like("UnsqueezeBackward0", self, || self
+                .unsqueeze(dim))
+        );
         let d = wrap_dim(dim, self.ndim() + 1)?;
         Ok(self.with_layout(self.layout().unsqueeze(d)))
     }
@@ -85,8 +113,21 @@ impl Tensor {
             );
         }
         let ds = wrap_dims(dims, self.ndim()).map_err(|e| {
-            if e.kind == crate::ErrorKind::Runtime { crate::Error::runtime("permute(): duplicate dims are not allowed.") } else { e }
+            if e.kind == crate::ErrorKind::Runtime {
+                crate::Error::runtime("permute(): duplicate dims are not allowed.")
+            } else {
+                e
+            }
         })?;
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::permute(
+                "PermuteBackward0",
+                self,
+                ds.clone(),
+                || self.permute(dims)
+            )
+        );
         Ok(self.with_layout(self.layout().permute(&ds)))
     }
     pub fn transpose(&self, a: i64, b: i64) -> Result<Tensor> {
@@ -96,12 +137,23 @@ impl Tensor {
             return Ok(self.clone());
         }
         let (a, b) = (wrap_dim(a, self.ndim())?, wrap_dim(b, self.ndim())?);
+        crate::autograd::record_if_needed!([self], {
+            let mut perm: Vec<usize> = (0..self.ndim()).collect();
+            perm.swap(a, b);
+            crate::autograd::derivatives::view::permute("TransposeBackward0", self, perm, || {
+                self.transpose(a as i64, b as i64)
+            })
+        });
         Ok(self.with_layout(self.layout().transpose(a, b)))
     }
     /// `Tensor.t()`: transpose of a <= 2-D tensor.
     pub fn t(&self) -> Result<Tensor> {
         if self.ndim() > 2 {
-            bail!(runtime, "t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim());
+            bail!(
+                runtime,
+                "t() expects a tensor with <= 2 dimensions, but self is {}D",
+                self.ndim()
+            );
         }
         if self.ndim() < 2 {
             return Ok(self.clone());
@@ -109,6 +161,10 @@ impl Tensor {
         self.transpose(0, 1)
     }
     pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::expand(self, || self.expand(shape))
+        );
         Ok(self.with_layout(self.layout().expand(shape)?))
     }
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
@@ -123,15 +179,44 @@ impl Tensor {
         let size = self.shape()[d] as i64;
         let start = if start < 0 { start + size } else { start };
         if start < 0 || start > size {
-            bail!(index, "start out of range (expected to be in range of [{}, {}], but got {})", -size, size, start);
+            bail!(
+                index,
+                "start out of range (expected to be in range of [{}, {}], but got {})",
+                -size,
+                size,
+                start
+            );
         }
         if length < 0 || start + length > size {
-            bail!(runtime, "start ({}) + length ({}) exceeds dimension size ({}).", start, length, size);
+            bail!(
+                runtime,
+                "start ({}) + length ({}) exceeds dimension size ({}).",
+                start,
+                length,
+                size
+            );
         }
-        Ok(self.with_layout(self.layout().slice(d, start as usize, (start + length) as usize, 1)))
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::subset(
+                "SliceBackward0",
+                self,
+                std::sync::Arc::new(move |t: &Tensor| t.narrow(d as i64, start, length))
+            )
+        );
+        Ok(self.with_layout(
+            self.layout()
+                .slice(d, start as usize, (start + length) as usize, 1),
+        ))
     }
     /// Python-style `start:end:step` on one dim (clamps out-of-range bounds).
-    pub fn slice(&self, dim: i64, start: Option<i64>, end: Option<i64>, step: i64) -> Result<Tensor> {
+    pub fn slice(
+        &self,
+        dim: i64,
+        start: Option<i64>,
+        end: Option<i64>,
+        step: i64,
+    ) -> Result<Tensor> {
         if step <= 0 {
             bail!(value, "step must be greater than zero");
         }
@@ -140,7 +225,18 @@ impl Tensor {
         let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
         let s = start.map_or(0, norm);
         let e = end.map_or(n, norm).max(s);
-        Ok(self.with_layout(self.layout().slice(d, s as usize, e as usize, step as usize)))
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::subset(
+                "SliceBackward0",
+                self,
+                std::sync::Arc::new(move |t: &Tensor| t.slice(d as i64, Some(s), Some(e), step))
+            )
+        );
+        Ok(self.with_layout(
+            self.layout()
+                .slice(d, s as usize, e as usize, step as usize),
+        ))
     }
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
         if self.ndim() == 0 {
@@ -149,14 +245,30 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if index < -n || index >= n {
-            bail!(index, "index {} is out of bounds for dimension {} with size {}", index, d, n);
+            bail!(
+                index,
+                "index {} is out of bounds for dimension {} with size {}",
+                index,
+                d,
+                n
+            );
         }
         let i = if index < 0 { index + n } else { index };
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::subset(
+                "SelectBackward0",
+                self,
+                std::sync::Arc::new(move |t: &Tensor| t.select(d as i64, i))
+            )
+        );
         Ok(self.with_layout(self.layout().select(d, i as usize)))
     }
     pub fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
         let d = self.dim_of(dim)?;
-        (0..self.shape()[d] as i64).map(|i| self.select(d as i64, i)).collect()
+        (0..self.shape()[d] as i64)
+            .map(|i| self.select(d as i64, i))
+            .collect()
     }
     /// `split(split_size)`: chunks of `size` along `dim` (the last may be smaller).
     pub fn split(&self, size: i64, dim: i64) -> Result<Vec<Tensor>> {
@@ -166,7 +278,11 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if size < 0 || (size == 0 && n != 0) {
-            bail!(runtime, "split_size can only be 0 if dimension size is 0, but got dimension size of {}", n);
+            bail!(
+                runtime,
+                "split_size can only be 0 if dimension size is 0, but got dimension size of {}",
+                n
+            );
         }
         if n == 0 {
             return Ok(vec![self.clone()]);
@@ -206,7 +322,11 @@ impl Tensor {
     }
     pub fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
         if chunks <= 0 {
-            bail!(runtime, "chunk expects `chunks` to be greater than 0, got: {}", chunks);
+            bail!(
+                runtime,
+                "chunk expects `chunks` to be greater than 0, got: {}",
+                chunks
+            );
         }
         if self.ndim() == 0 {
             bail!(runtime, "chunk expects at least a 1-dimensional tensor");
@@ -219,8 +339,21 @@ impl Tensor {
     pub fn diagonal(&self, offset: i64, d1: i64, d2: i64) -> Result<Tensor> {
         let (a, b) = (wrap_dim(d1, self.ndim())?, wrap_dim(d2, self.ndim())?);
         if a == b {
-            bail!(runtime, "diagonal dimensions cannot be identical {}, {}", d1, d2);
+            bail!(
+                runtime,
+                "diagonal dimensions cannot be identical {}, {}",
+                d1,
+                d2
+            );
         }
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::view::subset(
+                "DiagonalBackward0",
+                self,
+                std::sync::Arc::new(move |t: &Tensor| t.diagonal(offset, a as i64, b as i64))
+            )
+        );
         Ok(self.with_layout(self.layout().diagonal(offset, a, b)))
     }
     pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Tensor> {
@@ -239,14 +372,26 @@ impl Tensor {
             order[di] = Some(si);
         }
         let mut rest = (0..nd).filter(|x| !s.contains(x));
-        let perm: Vec<i64> = order.into_iter().map(|o| o.unwrap_or_else(|| rest.next().unwrap()) as i64).collect();
+        let perm: Vec<i64> = order
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| rest.next().unwrap()) as i64)
+            .collect();
         self.permute(&perm)
     }
-    pub fn as_strided(&self, shape: &[usize], strides: &[isize], offset: Option<usize>) -> Result<Tensor> {
+    pub fn as_strided(
+        &self,
+        shape: &[usize],
+        strides: &[isize],
+        offset: Option<usize>,
+    ) -> Result<Tensor> {
         if shape.len() != strides.len() {
             bail!(runtime, "mismatch in length of strides and shape");
         }
-        let l = crate::Layout { shape: shape.to_vec(), strides: strides.to_vec(), offset: offset.unwrap_or(self.offset()) };
+        let l = crate::Layout {
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offset: offset.unwrap_or(self.offset()),
+        };
         if l.storage_span() * self.dtype().size() > self.storage().nbytes() {
             bail!(
                 runtime,
@@ -256,6 +401,27 @@ impl Tensor {
                 l.offset
             );
         }
+        crate::autograd::record_if_needed!([self], {
+            if !self.is_contiguous() {
+                bail!(
+                    not_implemented,
+                    "autograd: as_strided on a non-contiguous tensor is not differentiable"
+                );
+            }
+            let (shape, strides, off) = (
+                shape.to_vec(),
+                strides.to_vec(),
+                l.offset as isize - self.offset() as isize,
+            );
+            crate::autograd::derivatives::view::subset(
+                "AsStridedBackward0",
+                self,
+                std::sync::Arc::new(move |t: &Tensor| {
+                    let t = t.contiguous()?;
+                    t.as_strided(&shape, &strides, Some((t.offset() as isize + off) as usize))
+                }),
+            )
+        });
         Ok(self.with_layout(l))
     }
 }
