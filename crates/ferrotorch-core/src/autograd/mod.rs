@@ -4,6 +4,7 @@
 pub(crate) mod derivatives;
 mod engine;
 mod grad_mode;
+mod gradcheck;
 mod meta;
 mod node;
 
@@ -14,6 +15,7 @@ pub use grad_mode::{
     no_grad, set_anomaly_enabled, set_grad_enabled, set_inference_mode, set_trace_provider,
     GradModeGuard,
 };
+pub use gradcheck::{gradcheck, gradgradcheck, CheckFn, CheckOptions};
 pub use meta::AutogradMeta;
 pub use node::{needs_grad, BackwardFn, Edge, Hook, Node};
 pub(crate) use node::{op, record, Save};
