@@ -74,6 +74,27 @@ Tensor.mul_ = _mul_
 Tensor.clamp_min = lambda self, min: self.clamp(min=min)
 Tensor.clamp_max = lambda self, max: self.clamp(max=max)
 Tensor.clip_ = Tensor.clamp_
-Tensor.is_leaf = property(lambda self: True)
-Tensor.grad = None
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, tensor, hook_id):
+        self._tensor, self._id = tensor, hook_id
+
+    def remove(self):
+        self._tensor._remove_hook(self._id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register_hook(self, hook):
+    return _RemovableHandle(self, self._register_hook(hook))
+
+
+Tensor.register_hook = _register_hook
 Tensor.__array_priority__ = 1000  # numpy defers `ndarray op tensor` to us

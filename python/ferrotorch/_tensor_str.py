@@ -136,6 +136,9 @@ def tensor_repr(t):
         body = _tensor_str_rec(data, shape, indent, fmt, summarize)
         if dtype not in (ferrotorch.get_default_dtype(), ferrotorch.int64, ferrotorch.bool):
             suffixes.append("dtype=" + repr(dtype))
-    if t.requires_grad:
+    grad_fn = t.grad_fn
+    if grad_fn is not None:
+        suffixes.append("grad_fn=<" + grad_fn.name() + ">")
+    elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return prefix + body + "".join(", " + s for s in suffixes) + ")"

@@ -6,7 +6,25 @@ use pyo3::exceptions::{
 };
 use pyo3::PyErr;
 
+thread_local! {
+    /// A Python exception raised inside a callback (hook, Function.backward)
+    /// that the engine called: re-raised as is once the engine returns.
+    static PENDING: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+const PENDING_MSG: &str = "<python exception in autograd callback>";
+
+/// Parks a Python exception and returns the core error that carries it out.
+pub fn stash(err: PyErr) -> Error {
+    PENDING.with(|p| *p.borrow_mut() = Some(err));
+    Error::runtime(PENDING_MSG)
+}
+
 pub fn to_pyerr(e: Error) -> PyErr {
+    if e.msg == PENDING_MSG {
+        if let Some(err) = PENDING.with(|p| p.borrow_mut().take()) {
+            return err;
+        }
+    }
     match e.kind {
         ErrorKind::Runtime => PyRuntimeError::new_err(e.msg),
         ErrorKind::Index => PyIndexError::new_err(e.msg),

@@ -2,6 +2,7 @@
 //! and Python conversions only; the math lives in the core crate.
 #![allow(non_snake_case)]
 
+mod autograd;
 mod convert;
 mod dtype;
 mod errors;
@@ -17,6 +18,20 @@ use pyo3::prelude::*;
 fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<tensor::PyTensor>()?;
+    m.add_class::<autograd::PyNode>()?;
+    autograd::install_trace_provider();
+    m.add_function(wrap_pyfunction!(autograd::_run_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_run_grad, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::is_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_set_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::is_inference_mode_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_set_inference_mode, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::is_anomaly_check_nan_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_set_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_record_function, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_gradcheck, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd::_gradgradcheck, m)?)?;
     m.add_class::<dtype::PyDType>()?;
     m.add_class::<dtype::PyDevice>()?;
     m.add_class::<functions::PyGenerator>()?;

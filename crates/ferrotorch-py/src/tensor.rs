@@ -402,10 +402,7 @@ impl PyTensor {
         Ok(slf)
     }
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
-        Py::new(
-            py,
-            PyTensor::new(self.t.with_layout(self.t.layout().clone())),
-        )
+        Py::new(py, PyTensor::new(self.t.detach()))
     }
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {

@@ -17,7 +17,7 @@ pub use grad_mode::{
 };
 pub use gradcheck::{gradcheck, gradgradcheck, CheckFn, CheckOptions};
 pub use meta::AutogradMeta;
-pub use node::{needs_grad, BackwardFn, Edge, Hook, Node};
+pub use node::{needs_grad, record_function, BackwardFn, Edge, Hook, Node};
 pub(crate) use node::{op, record, Save};
 
 /// Early-returns the recorded version of an op when one of the listed

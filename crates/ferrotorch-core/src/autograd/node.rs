@@ -87,7 +87,7 @@ impl Saved {
         if t.version() != version {
             bail!(
                 runtime,
-                "one of the variables needed for gradient computation has been modified by an inplace operation: [{} {}]{} is at version {}; expected version {} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
+                "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.{}Tensor {}]{} is at version {}; expected version {} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
                 t.dtype().legacy_name(),
                 crate::layout::fmt_shape(t.shape()).trim_start_matches("torch.Size(").trim_end_matches(')'),
                 what,
@@ -242,6 +242,16 @@ pub(crate) fn record(
         + Sync
         + 'static,
 ) -> Result<()> {
+    record_named(Cow::Borrowed(name), inputs, outputs, save, Box::new(f))
+}
+
+fn record_named(
+    name: Cow<'static, str>,
+    inputs: &[&Tensor],
+    outputs: &[&Tensor],
+    save: Vec<Save>,
+    f: Box<BackwardFn>,
+) -> Result<()> {
     let next: Vec<Option<Edge>> = inputs
         .iter()
         .map(|t| t.gradient_edge())
@@ -255,12 +265,12 @@ pub(crate) fn record(
         .collect();
     let has_saved = !save.is_empty();
     let node = Arc::new(Node {
-        name: Cow::Borrowed(name),
+        name,
         next,
         input_meta,
         saved: Mutex::new(None),
         has_saved,
-        backward: Some(Box::new(f)),
+        backward: Some(f),
         leaf: None,
         num_outputs: outputs.len(),
         seq: SEQ.fetch_add(1, Ordering::Relaxed),
@@ -283,6 +293,12 @@ pub(crate) fn record(
         }
     }
     Ok(())
+}
+
+/// Records a node for a user-defined function (Python `autograd.Function`):
+/// `f` maps the output grads to one grad per input.
+pub fn record_function(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<BackwardFn>) -> Result<()> {
+    record_named(Cow::Owned(name), inputs, outputs, Vec::new(), f)
 }
 
 /// Runs a single-output op, recording `name` when an input needs grad. The
