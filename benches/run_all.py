@@ -44,8 +44,9 @@ def case(name, make, number, repeat, results):
     if "torch" in row:
         row["ratio_vs_torch"] = row["ferrotorch"] / row["torch"]
         ratios.append(f"ft/torch {row['ratio_vs_torch']:.2f}")
-    row["ratio_vs_numpy"] = row["ferrotorch"] / row["numpy"]
-    ratios.append(f"ft/numpy {row['ratio_vs_numpy']:.2f}")
+    if "numpy" in row:
+        row["ratio_vs_numpy"] = row["ferrotorch"] / row["numpy"]
+        ratios.append(f"ft/numpy {row['ratio_vs_numpy']:.2f}")
     print(f"{name:34s} " + "  ".join(parts) + "   " + "  ".join(ratios), flush=True)
     results.append(row)
 
@@ -77,6 +78,21 @@ def main():
         return lambda: (a * 1.01 + 0.5)
 
     case("tiny (a*1.01+0.5) (8 elements)", tiny_chain, 20000, rep, results)
+
+    def tiny_autograd(lib):
+        # autograd overhead: 20 x (z * 1.01 + 0.5).relu() on an 8-element leaf, then backward
+        if lib is np:
+            return None
+        z = lib.ones(8, requires_grad=True)
+
+        def run():
+            y = z
+            for _ in range(20):
+                y = (y * 1.01 + 0.5).relu()
+            y.sum().backward()
+        return run
+
+    case("autograd 20x(z*1.01+0.5).relu()+backward", tiny_autograd, 200, rep, results)
 
     n = 1 << 24
     big = {}
