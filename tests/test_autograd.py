@@ -446,3 +446,20 @@ def test_100k_op_chain_backward_and_drop_do_not_leak():
     for _ in range(100_000):
         y = y * 1.0
     del y  # dropping an un-run 100k graph must not overflow the stack
+
+
+def test_fill_and_zero_update_history():
+    x = leaf([1.0, 2.0, 3.0])
+    y = x * 2
+    y[1:].fill_(5.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, 0.0])
+    v = leaf(4.0)
+    z = torch.zeros(3, dtype=torch.float64)
+    z.fill_(v)
+    (z * z).sum().backward()
+    assert v.grad.item() == pytest.approx(24.0)
+    w = torch.ones(2)
+    assert w.zero_() is w and w.tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
+        w.fill_(torch.ones(2))

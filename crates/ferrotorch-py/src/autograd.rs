@@ -220,6 +220,30 @@ impl PyTensor {
     fn _remove_hook(&self, id: u64) {
         self.t.remove_hook(id)
     }
+    /// `fill_`/`zero_` write through `copy_`, so they update autograd history.
+    fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let t = &slf.get().t;
+        let v = match crate::convert::scalar(value) {
+            Some(s) => Tensor::scalar(s, t.dtype()),
+            None => {
+                let v = crate::convert::tensor_arg(value, "fill_")?;
+                if v.ndim() != 0 {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "fill_ only supports 0-dimension value tensor but got tensor with {} dimensions.",
+                        v.ndim()
+                    )));
+                }
+                v
+            }
+        };
+        t.copy_(&v).py()?;
+        Ok(slf)
+    }
+    fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        let t = &slf.get().t;
+        t.copy_(&Tensor::zeros(&[], t.dtype())).py()?;
+        Ok(slf)
+    }
     fn detach_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         slf.get().t.detach_().py()?;
         Ok(slf)
