@@ -1,9 +1,9 @@
 """ferrotorch main example.
 
-1. Runs the tensor examples of SEED.md sections 3.1 and 3.2 verbatim.
+1. Runs the tensor and autograd examples of SEED.md sections 3.1-3.3 verbatim.
 2. Fits a linear model to scikit-learn's bundled diabetes data set
-   (442 patients, 10 features; no network) by full-batch gradient descent
-   written with ferrotorch tensor ops, and checks it against numpy's
+   (442 patients, 10 features; no network) by full-batch gradient descent,
+   with gradients from ferrotorch's autograd, and checks it against numpy's
    least-squares solution.
 """
 import time
@@ -49,6 +49,21 @@ def seed_examples():
     print(x[1])  # Output: tensor(2)
 
 
+def seed_autograd_examples():
+    print("\n== SEED.md 3.3 ==")
+    # Enabling gradient calculation
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x ** 2  # y = x^2
+    y.backward()  # Compute the gradient
+    print(x.grad)  # Output: tensor(4.0), which is dy/dx
+
+    x1 = torch.tensor(3.0, requires_grad=True)
+    x2 = torch.tensor(4.0, requires_grad=True)
+    y = x1 * x2
+    y.backward()  # Compute gradients
+    print(x1.grad, x2.grad)  # Outputs: tensor(4.0), tensor(3.0)
+
+
 def diabetes_regression():
     print("\n== Linear regression on the diabetes data set (scikit-learn, bundled) ==")
     from sklearn.datasets import load_diabetes
@@ -60,22 +75,23 @@ def diabetes_regression():
     # standardise the target so one learning rate fits all
     y_mean, y_std = y.mean(), y.std()
     yn = (y - y_mean) / y_std
-    w = torch.zeros(d, 1)
-    b = torch.zeros(1)
+    w = torch.zeros(d, 1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
     lr = 0.5
     t0 = time.perf_counter()
     for step in range(3001):
-        pred = X @ w + b
-        err = pred - yn
-        grad_w = X.t() @ err * (2.0 / n)
-        grad_b = err.mean() * 2.0
-        w -= lr * grad_w
-        b -= lr * grad_b
+        loss = ((X @ w + b - yn) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad = None
+        b.grad = None
         if step % 1000 == 0:
-            mse = (err * err).mean().item()
-            print(f"step {step:5d}  mse(standardised) {mse:.4f}")
+            print(f"step {step:5d}  mse(standardised) {loss.item():.4f}")
     elapsed = time.perf_counter() - t0
-    pred = (X @ w + b) * y_std + y_mean
+    with torch.no_grad():
+        pred = (X @ w + b) * y_std + y_mean
     resid = ((pred - y) ** 2).sum().item()
     total = ((y - y_mean) ** 2).sum().item()
     r2 = 1 - resid / total
@@ -89,4 +105,5 @@ def diabetes_regression():
 
 if __name__ == "__main__":
     seed_examples()
+    seed_autograd_examples()
     diabetes_regression()

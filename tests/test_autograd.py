@@ -463,3 +463,13 @@ def test_fill_and_zero_update_history():
     assert w.zero_() is w and w.tolist() == [0.0, 0.0]
     with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
         w.fill_(torch.ones(2))
+
+
+def test_data_is_a_detached_alias_and_assignable():
+    p = leaf([1.0, 2.0])
+    p.grad = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    p.data -= 0.1 * p.grad
+    np.testing.assert_allclose(p.detach().numpy(), [0.95, 1.95])
+    assert p.is_leaf and p.requires_grad and not p.data.requires_grad
+    p.data = torch.zeros(2, dtype=torch.float64)
+    assert p.tolist() == [0.0, 0.0]

@@ -408,6 +408,21 @@ impl PyTensor {
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         self.detach(py)
     }
+    /// `t.data = v` (as in `p.data -= lr * g`): writes `v`'s values into this
+    /// tensor's memory without recording history.
+    #[setter]
+    fn set_data(&self, value: PyRef<'_, PyTensor>) -> PyResult<()> {
+        let v = &value.t;
+        if v.storage().ptr_eq(self.t.storage()) && v.layout() == self.t.layout() {
+            return Ok(());
+        }
+        if v.shape() != self.t.shape() || v.dtype() != self.t.dtype() {
+            return Err(pyo3::exceptions::PyNotImplementedError::new_err(
+                "assigning .data a tensor of a different shape or dtype is not supported; use .copy_() or a new tensor",
+            ));
+        }
+        ferrotorch_core::autograd::no_grad(|| self.t.copy_(v)).py()
+    }
 
     // ---- Python protocols ----------------------------------------------
     fn __len__(&self) -> PyResult<usize> {
