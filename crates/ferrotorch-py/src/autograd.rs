@@ -80,7 +80,8 @@ pub fn _run_backward(
     let roots = self::tensors(tensors)?;
     let grads = opt_tensors(grad_tensors)?;
     let inputs = inputs.map(self::tensors).transpose()?;
-    ag::backward(&roots, &grads, retain_graph, create_graph, inputs.as_deref()).py()
+    // The engine runs without the GIL; Python hooks and Functions re-acquire it.
+    tensors.py().detach(|| ag::backward(&roots, &grads, retain_graph, create_graph, inputs.as_deref())).py()
 }
 
 #[pyfunction]
@@ -97,7 +98,7 @@ pub fn _run_grad(
     let outs = tensors(outputs)?;
     let ins = tensors(inputs)?;
     let gos = opt_tensors(grad_outputs)?;
-    let r = ag::grad(&outs, &ins, &gos, retain_graph, create_graph, allow_unused).py()?;
+    let r = py.detach(|| ag::grad(&outs, &ins, &gos, retain_graph, create_graph, allow_unused)).py()?;
     r.into_iter().map(|g| g.map(|g| Py::new(py, PyTensor::new(g))).transpose()).collect()
 }
 
@@ -198,6 +199,7 @@ impl PyTensor {
     #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false, inputs=None))]
     fn backward(
         &self,
+        py: Python<'_>,
         gradient: Option<&Bound<'_, PyAny>>,
         retain_graph: Option<bool>,
         create_graph: bool,
@@ -212,7 +214,8 @@ impl PyTensor {
             Some(i) if i.cast::<PyTensor>().is_ok() => Some(vec![i.cast::<PyTensor>()?.get().t.clone()]),
             Some(i) => Some(tensors(i)?),
         };
-        ag::backward(&[self.t.clone()], &[g], retain_graph, create_graph, inputs.as_deref()).py()
+        let root = [self.t.clone()];
+        py.detach(|| ag::backward(&root, &[g], retain_graph, create_graph, inputs.as_deref())).py()
     }
     fn _register_hook(&self, hook: Py<PyAny>) -> PyResult<u64> {
         self.t.register_hook(py_hook(hook)).py()
