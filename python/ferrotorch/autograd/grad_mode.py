@@ -46,30 +46,31 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _FixedGradMode(_DecoratorContextManager):
+    """Sets grad mode to ``ENABLED`` inside the block."""
+
+    ENABLED = True
+
+    def __init__(self, orig_func=None):
+        self.prev = False
+
+    def __enter__(self):
+        self.prev = _C._set_grad_enabled(self.ENABLED)
+
+    def __exit__(self, *exc):
+        _C._set_grad_enabled(self.prev)
+
+
+class no_grad(_FixedGradMode):
     """Disables gradient recording in this thread inside the block."""
 
-    def __init__(self, orig_func=None):
-        self.prev = False
-
-    def __enter__(self):
-        self.prev = _C._set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _C._set_grad_enabled(self.prev)
+    ENABLED = False
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_FixedGradMode):
     """Enables gradient recording in this thread inside the block."""
 
-    def __init__(self, orig_func=None):
-        self.prev = False
-
-    def __enter__(self):
-        self.prev = _C._set_grad_enabled(True)
-
-    def __exit__(self, *exc):
-        _C._set_grad_enabled(self.prev)
+    ENABLED = True
 
 
 class set_grad_enabled(_DecoratorContextManager):

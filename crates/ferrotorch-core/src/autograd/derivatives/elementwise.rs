@@ -114,6 +114,19 @@ pub(crate) fn binary(op_: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
     )
 }
 
+/// `a^2 + b^2` (atan2's denominator).
+fn sum_sq(a: Arg, b: Arg) -> Result<Tensor> {
+    bin(BinaryOp::Add, Arg::T(&bin(BinaryOp::Mul, a, a)?), Arg::T(&bin(BinaryOp::Mul, b, b)?))
+}
+
+/// maximum/minimum: the grad goes to the operand that won (`x wins y`), and
+/// is split evenly on ties, as PyTorch does.
+fn winner_share(g: &Tensor, x: Arg, y: Arg, wins: BinaryOp) -> Result<Tensor> {
+    let won = mask_of(cmp(wins, x, y), g)?;
+    let tie = scale(&mask_of(cmp(BinaryOp::Eq, x, y), g)?, 0.5)?;
+    mul(g, &super::add(&won, &tie)?)
+}
+
 fn grad_a(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     use BinaryOp::*;
     let gt = Arg::T(g);
@@ -140,18 +153,10 @@ fn grad_a(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
             }
         }
         Atan2 => {
-            let d = bin(Add, Arg::T(&bin(Mul, a, a)?), Arg::T(&bin(Mul, b, b)?))?;
-            bin(Div, Arg::T(&bin(Mul, gt, b)?), Arg::T(&d))?
+            bin(Div, Arg::T(&bin(Mul, gt, b)?), Arg::T(&sum_sq(a, b)?))?
         }
-        Maximum | Minimum => {
-            let strict = if op_ == Maximum { Gt } else { Lt };
-            let w = bin(
-                Add,
-                Arg::T(&mask_of(cmp(strict, a, b), g)?),
-                Arg::T(&scale(&mask_of(cmp(Eq, a, b), g)?, 0.5)?),
-            )?;
-            mul(g, &w)?
-        }
+        Maximum => winner_share(g, a, b, Gt)?,
+        Minimum => winner_share(g, a, b, Lt)?,
         _ => unreachable!("binary_name filters non-differentiable ops"),
     })
 }
@@ -181,18 +186,10 @@ fn grad_b(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg, out: Option<&Tensor>) -> Re
             crate::ops::binary::where_(&zero_base, Arg::S(Scalar::Int(0)), Arg::T(&r))?
         }
         Atan2 => {
-            let d = bin(Add, Arg::T(&bin(Mul, a, a)?), Arg::T(&bin(Mul, b, b)?))?;
-            bin(Div, Arg::T(&bin(Mul, gt, a)?), Arg::T(&d))?.neg()?
+            bin(Div, Arg::T(&bin(Mul, gt, a)?), Arg::T(&sum_sq(a, b)?))?.neg()?
         }
-        Maximum | Minimum => {
-            let strict = if op_ == Maximum { Lt } else { Gt };
-            let w = bin(
-                Add,
-                Arg::T(&mask_of(cmp(strict, a, b), g)?),
-                Arg::T(&scale(&mask_of(cmp(Eq, a, b), g)?, 0.5)?),
-            )?;
-            mul(g, &w)?
-        }
+        Maximum => winner_share(g, a, b, Lt)?,
+        Minimum => winner_share(g, a, b, Gt)?,
         Remainder | Fmod => {
             let q = no_grad(|| bin(Div, a, b))?;
             let q = q.rounding(if op_ == Remainder {

@@ -72,13 +72,7 @@ pub(crate) fn prod(
         move |s, g, _| {
             let (x, out) = (&s[0], &s[1]);
             let g = unreduce(g, &shape, &d, keepdim)?;
-            let has_zero = no_grad(|| {
-                cmp(BinaryOp::Eq, Arg::T(x), Arg::S(crate::Scalar::Int(0)))?
-                    .any(None, false)?
-                    .item()
-            })?
-            .to_bool();
-            if !has_zero {
+            if !has_zero(x)? {
                 // d prod / dx_i = prod / x_i
                 return Ok(vec![Some(div(
                     &mul(&g, &unreduce(out, &shape, &d, keepdim)?)?,
@@ -171,13 +165,7 @@ pub(crate) fn cumulative(x: &Tensor, dim: i64, dtype: Option<DType>, prod: bool)
         || vec![Save::T(x.clone()), Save::Out(0)],
         move |s, g, _| {
             let (x, out) = (&s[0], &s[1]);
-            let has_zero = no_grad(|| {
-                cmp(BinaryOp::Eq, Arg::T(x), Arg::S(crate::Scalar::Int(0)))?
-                    .any(None, false)?
-                    .item()
-            })?
-            .to_bool();
-            if !has_zero {
+            if !has_zero(x)? {
                 // dL/dx_i = sum_{k>=i} g_k out_k / x_i
                 return Ok(vec![Some(div(&reverse_cumsum(&mul(g, out)?, d)?, x)?)]);
             }
@@ -198,6 +186,11 @@ pub(crate) fn cumulative(x: &Tensor, dim: i64, dtype: Option<DType>, prod: bool)
             Ok(vec![Some(crate::ops::shape::cat(&parts, d)?)])
         },
     )
+}
+
+/// Products divide by the input, which only works without zeros.
+fn has_zero(x: &Tensor) -> Result<bool> {
+    no_grad(|| cmp(BinaryOp::Eq, Arg::T(x), Arg::S(crate::Scalar::Int(0)))?.any(None, false)?.item()).map(|s| s.to_bool())
 }
 
 /// `flip(cumsum(flip(g)))` along `d`: the adjoint of cumsum.
