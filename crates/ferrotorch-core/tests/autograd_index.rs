@@ -263,7 +263,18 @@ fn max_min_dim_grads() {
         };
         check2(&f, &[randn(&[3, 4])]);
         check(&f, &[transposed(&[3, 4])]);
+        let z = move |x: &[Tensor]| Ok(vec![x[0].extreme_dim(-1, keepdim, max)?.0]);
+        check2(&z, &[leaf(vec![0.4], &[])]);
     }
+    let x = randn(&[3, 4]);
+    assert_eq!(
+        node_name(&x.extreme_dim(0, false, true).unwrap().0),
+        "MaxBackward0"
+    );
+    assert_eq!(
+        node_name(&x.extreme_dim(-1, true, false).unwrap().0),
+        "MinBackward0"
+    );
 }
 
 #[test]

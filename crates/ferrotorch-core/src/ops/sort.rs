@@ -24,7 +24,8 @@ impl Tensor {
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
         record_if_needed!(
             [self],
-            select_along("SortBackward0", self, dim, || self.sort(dim, descending))
+            select_along("SortBackward0", self, dim, true, || self
+                .sort(dim, descending))
         );
         let d = wrap_dim(dim, self.ndim())?;
         if self.ndim() == 0 {
@@ -70,7 +71,8 @@ impl Tensor {
     pub fn topk(&self, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tensor)> {
         record_if_needed!(
             [self],
-            select_along("TopkBackward0", self, dim, || self.topk(k, dim, largest))
+            select_along("TopkBackward0", self, dim, true, || self
+                .topk(k, dim, largest))
         );
         let d = wrap_dim(dim, self.ndim())?;
         let n = if self.ndim() == 0 {

@@ -272,15 +272,23 @@ pub(crate) fn take(x: &Tensor, index: &Tensor) -> Result<Tensor> {
 }
 
 /// Ops that return (values picked along `dim`, their int64 indices), like
-/// sort and topk: the values' grad is scattered back to where they came from.
+/// sort, topk and max/min(dim): the values' grad is scattered back to where
+/// they came from (`keepdim = false`: `dim` was reduced away).
 pub(crate) fn select_along(
     name: &'static str,
     x: &Tensor,
     dim: i64,
+    keepdim: bool,
     forward: impl FnOnce() -> Result<(Tensor, Tensor)>,
 ) -> Result<(Tensor, Tensor)> {
     let (values, indices) = no_grad(forward)?;
     let shape = x.shape().to_vec();
+    let reduced = !keepdim && !shape.is_empty();
+    let d = if shape.is_empty() {
+        0
+    } else {
+        crate::layout::wrap_dim(dim, shape.len())? as i64
+    };
     record(
         name,
         &[x],
@@ -288,8 +296,13 @@ pub(crate) fn select_along(
         vec![Save::T(indices.clone())],
         move |s, g, _| {
             let g = g[0].as_ref().expect("only the values carry grads");
+            let (g, i) = if reduced {
+                (g.unsqueeze(d)?, s[0].unsqueeze(d)?)
+            } else {
+                (g.clone(), s[0].clone())
+            };
             let z = Tensor::zeros(&shape, g.dtype());
-            Ok(vec![Some(z.scatter(dim, &s[0], g)?)])
+            Ok(vec![Some(z.scatter(d, &i, &g)?)])
         },
     )?;
     Ok((values, indices))
