@@ -1,5 +1,6 @@
 //! Index ops: gather/scatter, index_select/index_add, advanced indexing and
-//! index_put, masked_fill/masked_select, take, and the values of sort/topk.
+//! index_put, masked_fill/masked_select, take, and the values of sort, topk
+//! and max/min(dim).
 //! Each formula is the adjoint op applied to the grad (gather <-> scatter_add,
 //! index <-> index_put with accumulate), so double backward works too.
 //! Index tensors are saved (version-checked) and never get grads.
