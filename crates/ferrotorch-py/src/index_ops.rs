@@ -247,17 +247,12 @@ impl PyTensor {
         reduce: Option<&str>,
     ) -> PyResult<Py<PyTensor>> {
         let (s, v) = scatter_src(src, value)?;
-        let r = self.t.deep_clone().py()?;
-        r.scatter_impl_(
-            dim,
-            &index.t,
-            s.as_ref(),
-            v,
-            reduce_accumulate(reduce)?,
-            "scatter",
+        let acc = reduce_accumulate(reduce)?;
+        wrap(
+            py,
+            self.t
+                .scatter_impl(dim, &index.t, s.as_ref(), v, acc, "scatter"),
         )
-        .py()?;
-        wrap(py, Ok(r))
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
     fn scatter_<'py>(
@@ -289,10 +284,7 @@ impl PyTensor {
         index: PyRef<'_, PyTensor>,
         src: PyRef<'_, PyTensor>,
     ) -> PyResult<Py<PyTensor>> {
-        let r = self.t.deep_clone().py()?;
-        r.scatter_impl_(dim, &index.t, Some(&src.t), None, true, "scatter_add")
-            .py()?;
-        wrap(py, Ok(r))
+        wrap(py, self.t.scatter_add(dim, &index.t, &src.t))
     }
     fn scatter_add_<'py>(
         slf: Bound<'py, Self>,
@@ -317,9 +309,7 @@ impl PyTensor {
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyTensor>> {
         let a = alpha.and_then(scalar).unwrap_or(Scalar::Int(1));
-        let r = self.t.deep_clone().py()?;
-        r.index_add_(dim, &index.t, &source.t, a).py()?;
-        wrap(py, Ok(r))
+        wrap(py, self.t.index_add(dim, &index.t, &source.t, a))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add_<'py>(

@@ -1,5 +1,7 @@
 //! Index-based ops: gather and friends.
 
+use crate::autograd::derivatives::{index as grad, inplace};
+use crate::autograd::record_if_needed;
 use crate::dtype::Category;
 use crate::layout::wrap_dim;
 use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
@@ -7,6 +9,7 @@ use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
 impl Tensor {
     /// `torch.gather(self, dim, index)`: out[i][j] = self[index[i][j]][j] (dim 0).
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self], grad::gather(self, dim, index));
         crate::ops::check_same_device(&[self, index])?;
         if index.dtype() != DType::I64 {
             bail!(runtime, "gather(): Expected dtype int64 for index");
@@ -263,6 +266,7 @@ impl Tensor {
     /// broadcast together. Adjacent indexed dims are replaced in place by the
     /// broadcast dims, otherwise those go to the front.
     pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
+        record_if_needed!([self], grad::index(self, indices));
         let ai = AdvIndex::new(self, indices)?;
         let rest = ai.rest_offsets();
         let flat = ai.flat_shape();
@@ -291,6 +295,9 @@ impl Tensor {
         values: &Tensor,
         accumulate: bool,
     ) -> Result<()> {
+        if inplace::needs_grad(self, &[values]) {
+            return self.copy_(&self.index_put(indices, values, accumulate)?);
+        }
         crate::ops::check_same_device(&[self, values])?;
         let ai = AdvIndex::new(self, indices)?;
         let rshape = ai.result_shape();
@@ -333,6 +340,10 @@ impl Tensor {
         values: &Tensor,
         accumulate: bool,
     ) -> Result<Tensor> {
+        record_if_needed!(
+            [self, values],
+            grad::index_put(self, indices, values, accumulate)
+        );
         let r = self.deep_clone()?;
         r.index_put_(indices, values, accumulate)?;
         Ok(r)
@@ -378,6 +389,7 @@ impl Tensor {
 
     /// `torch.index_select(self, dim, index)`.
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self], grad::index_select(self, dim, index));
         crate::ops::check_same_device(&[self, index])?;
         if index.ndim() > 1 {
             bail!(index, "index_select(): Index is supposed to be a vector");
@@ -405,6 +417,7 @@ impl Tensor {
 
     /// `torch.masked_select(self, mask)`: the elements where the broadcast mask is true, as 1-D.
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self], grad::masked_select(self, mask));
         check_bool_mask(mask, "masked_select")?;
         let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
         let (s, m) = (self.broadcast_to(&shape)?, mask.broadcast_to(&shape)?);
@@ -416,6 +429,7 @@ impl Tensor {
 
     /// `torch.masked_fill(self, mask, value)`; `mask` broadcasts to `self`.
     pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self, value], grad::masked_fill(self, mask, value));
         check_bool_mask(mask, "masked_fill_")?;
         if value.ndim() != 0 {
             bail!(
@@ -451,6 +465,7 @@ impl Tensor {
 
     /// `torch.take(self, index)`: indexes the flattened tensor; result has index's shape.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self], grad::take(self, index));
         let idx = long_index(index, "take")?;
         let flat = self.reshape(&[-1])?;
         let ishape: Vec<i64> = idx.shape().iter().map(|&s| s as i64).collect();
@@ -486,6 +501,40 @@ impl Tensor {
         }
     }
 
+    /// `self.scatter(dim, index, src)`.
+    pub fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        self.scatter_impl(dim, index, Some(src), None, false, "scatter")
+    }
+
+    /// `self.scatter(dim, index, value)`.
+    pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+        self.scatter_impl(dim, index, None, Some(value), false, "scatter")
+    }
+
+    /// `self.scatter_add(dim, index, src)`.
+    pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        self.scatter_impl(dim, index, Some(src), None, true, "scatter_add")
+    }
+
+    /// Out-of-place form of [`Tensor::scatter_impl_`].
+    pub fn scatter_impl(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: Option<&Tensor>,
+        value: Option<Scalar>,
+        accumulate: bool,
+        name: &str,
+    ) -> Result<Tensor> {
+        let inputs: Vec<&Tensor> = std::iter::once(self).chain(src).collect();
+        if crate::autograd::needs_grad(&inputs) {
+            return grad::scatter(self, dim, index, src, value, accumulate, name);
+        }
+        let r = self.deep_clone()?;
+        r.scatter_impl_(dim, index, src, value, accumulate, name)?;
+        Ok(r)
+    }
+
     /// `self.scatter_(dim, index, src)` / `scatter_add_` (accumulate) / value form (`src` None).
     pub fn scatter_impl_(
         &self,
@@ -496,6 +545,10 @@ impl Tensor {
         accumulate: bool,
         name: &str,
     ) -> Result<()> {
+        if inplace::needs_grad(self, src.as_slice()) {
+            let r = self.scatter_impl(dim, index, src, value, accumulate, name)?;
+            return self.copy_(&r);
+        }
         crate::ops::check_same_device(&[self, index])?;
         if index.dtype() != DType::I64 {
             bail!(runtime, "{}(): Expected dtype int64 for index", name);
@@ -606,6 +659,23 @@ impl Tensor {
         Ok(())
     }
 
+    /// `self.index_add(dim, index, source, alpha)`.
+    pub fn index_add(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        source: &Tensor,
+        alpha: Scalar,
+    ) -> Result<Tensor> {
+        record_if_needed!(
+            [self, source],
+            grad::index_add(self, dim, index, source, alpha)
+        );
+        let r = self.deep_clone()?;
+        r.index_add_(dim, index, source, alpha)?;
+        Ok(r)
+    }
+
     /// `self.index_add_(dim, index, source, alpha)`.
     pub fn index_add_(
         &self,
@@ -614,6 +684,9 @@ impl Tensor {
         source: &Tensor,
         alpha: Scalar,
     ) -> Result<()> {
+        if inplace::needs_grad(self, &[source]) {
+            return self.copy_(&self.index_add(dim, index, source, alpha)?);
+        }
         if index.ndim() > 1 {
             bail!(index, "index_add_(): Index is supposed to be a vector");
         }

@@ -186,6 +186,16 @@ impl Tensor {
 
     /// `max(dim)` / `min(dim)`: (values, indices).
     pub fn extreme_dim(&self, dim: i64, keepdim: bool, max: bool) -> Result<(Tensor, Tensor)> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::index::select_along(
+                if max { "MaxBackward0" } else { "MinBackward0" },
+                self,
+                dim,
+                keepdim,
+                || self.extreme_dim(dim, keepdim, max)
+            )
+        );
         let idx = self.arg_extreme(Some(dim), true, max)?;
         let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
         let vals = if self.ndim() == 0 {

@@ -1,5 +1,7 @@
 //! Sorting: sort/argsort/topk/unique. NaN sorts as the largest value.
 
+use crate::autograd::derivatives::index::select_along;
+use crate::autograd::record_if_needed;
 use crate::layout::wrap_dim;
 use crate::{bail, dispatch, DType, Element, Result, Tensor};
 use std::cmp::Ordering;
@@ -20,6 +22,11 @@ fn cmp_nan_last<T: Element>(a: &T, b: &T) -> Ordering {
 impl Tensor {
     /// `sort(dim, descending)`: (values, int64 indices). Always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        record_if_needed!(
+            [self],
+            select_along("SortBackward0", self, dim, true, || self
+                .sort(dim, descending))
+        );
         let d = wrap_dim(dim, self.ndim())?;
         if self.ndim() == 0 {
             return Ok((self.deep_clone()?, Tensor::zeros(&[], DType::I64)));
@@ -62,6 +69,11 @@ impl Tensor {
 
     /// `topk(k, dim, largest, sorted)`; results are always sorted.
     pub fn topk(&self, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tensor)> {
+        record_if_needed!(
+            [self],
+            select_along("TopkBackward0", self, dim, true, || self
+                .topk(k, dim, largest))
+        );
         let d = wrap_dim(dim, self.ndim())?;
         let n = if self.ndim() == 0 {
             1
@@ -83,7 +95,8 @@ impl Tensor {
 
     /// Flattened `unique`: (sorted unique values, inverse indices shaped like self, counts).
     pub fn unique(&self) -> Result<(Tensor, Tensor, Tensor)> {
-        let flat = self.reshape(&[-1])?;
+        // unique is not differentiable: sort without recording
+        let flat = self.detach().reshape(&[-1])?;
         let (sv, si) = flat.sort(0, false)?;
         let order = si.to_vec::<i64>()?;
         let n = flat.numel();

@@ -4,6 +4,7 @@
 //! written with differentiable ops (so `create_graph=True` works).
 
 pub(crate) mod elementwise;
+pub(crate) mod index;
 pub(crate) mod inplace;
 pub(crate) mod linalg;
 pub(crate) mod reduce;
