@@ -28,6 +28,10 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     }
     let refs: Vec<&Tensor> = tensors.iter().collect();
     crate::ops::check_same_device(&refs)?;
+    if crate::autograd::needs_grad(&refs) {
+        // One CatBackward0 node rather than a CopySlices per narrow+copy_ below.
+        return crate::autograd::derivatives::shape::cat(tensors, dim);
+    }
     let dt = result_type(
         &tensors
             .iter()
@@ -102,6 +106,9 @@ pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
                 i
             );
         }
+    }
+    if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
+        return crate::autograd::derivatives::shape::stack(tensors, dim);
     }
     let d = wrap_dim(dim, tensors[0].ndim() + 1)? as i64;
     let us: Vec<Tensor> = tensors
@@ -202,6 +209,10 @@ impl Tensor {
 
     /// `flip(dims)`: a copy with the listed dims reversed.
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::shape::flip(self, dims)
+        );
         let ds = wrap_dims(dims, self.ndim())?;
         if self.numel() == 0 || self.ndim() == 0 {
             return self.deep_clone();
@@ -224,6 +235,10 @@ impl Tensor {
 
     /// `roll(shifts, dims)`; with no dims the flattened tensor is rolled.
     pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::shape::roll(self, shifts, dims)
+        );
         if dims.is_empty() {
             if shifts.len() != 1 {
                 bail!(
@@ -267,6 +282,10 @@ impl Tensor {
 
     /// `repeat(*sizes)`: tiles the tensor `sizes[i]` times along each dim.
     pub fn repeat(&self, sizes: &[i64]) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::shape::repeat(self, sizes)
+        );
         if sizes.len() < self.ndim() {
             bail!(
                 runtime,
@@ -381,6 +400,10 @@ impl Tensor {
 
     /// Lower (`lower = true`) or upper triangle of the last two dims.
     pub fn tri(&self, diagonal: i64, lower: bool) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::shape::tri(self, diagonal, lower)
+        );
         let name = if lower { "tril" } else { "triu" };
         if self.ndim() < 2 {
             bail!(
@@ -535,6 +558,10 @@ impl Tensor {
         } else {
             self.to_dtype(crate::dtype::default_float_dtype())?
         };
+        crate::autograd::record_if_needed!(
+            [&x],
+            crate::autograd::derivatives::shape::logsumexp(&x, dims, keepdim)
+        );
         let d = x.reduction_dims(Some(dims))?;
         let di: Vec<i64> = d.iter().map(|&v| v as i64).collect();
         let dims_opt = if di.is_empty() && x.ndim() > 0 {
@@ -583,6 +610,10 @@ impl Tensor {
             Some(d) => self.to_dtype(d)?,
             None => self.clone(),
         };
+        crate::autograd::record_if_needed!(
+            [&x],
+            crate::autograd::derivatives::shape::vector_norm(&x, ord, dims, keepdim)
+        );
         let a = x.abs()?;
         if ord.is_infinite() {
             if x.numel() == 0 {

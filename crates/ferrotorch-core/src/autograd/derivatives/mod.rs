@@ -8,6 +8,7 @@ pub(crate) mod index;
 pub(crate) mod inplace;
 pub(crate) mod linalg;
 pub(crate) mod reduce;
+pub(crate) mod shape;
 pub(crate) mod view;
 
 use crate::ops::unary::FloatOp;
