@@ -94,6 +94,24 @@ def main():
 
     case("autograd 20x(z*1.01+0.5).relu()+backward", tiny_autograd, 200, rep, results)
 
+    def mlp_step(lib):
+        # forward + backward of a 784-256-10 MLP on a 256-sample batch (float32)
+        if lib is np:
+            return None
+        x = tensors(lib, (256, 784))
+        w1 = (tensors(lib, (784, 256), 1) * 0.05).requires_grad_()
+        w2 = (tensors(lib, (256, 10), 2) * 0.05).requires_grad_()
+
+        def run():
+            h = (x @ w1).relu()
+            loss = ((h @ w2) ** 2).mean()
+            loss.backward()
+            w1.grad = None
+            w2.grad = None
+        return run
+
+    case("autograd MLP 784-256-10 fwd+bwd (256)", mlp_step, 20, rep, results)
+
     n = 1 << 24
     big = {}
 
