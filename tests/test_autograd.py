@@ -473,3 +473,20 @@ def test_data_is_a_detached_alias_and_assignable():
     assert p.is_leaf and p.requires_grad and not p.data.requires_grad
     p.data = torch.zeros(2, dtype=torch.float64)
     assert p.tolist() == [0.0, 0.0]
+
+
+def test_inplace_ops_that_read_self_keep_working():
+    # PyTorch saves the original self for these; the write must not invalidate it
+    x, w = leaf([0.5, -1.0]), leaf([2.0, 3.0])
+    y = x * 1
+    y.mul_(w)
+    y.sin_()
+    y *= w
+    y.sum().backward()
+    xv, wv = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(xv * wv) * wv * wv)
+    np.testing.assert_allclose(w.grad.numpy(), np.cos(xv * wv) * xv * wv + np.sin(xv * wv))
+    z = torch.ones(2, dtype=torch.float64)
+    z.clamp_(min=w - 0.5)
+    z.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy() - (np.cos(xv * wv) * xv * wv + np.sin(xv * wv)), [1.0, 1.0])

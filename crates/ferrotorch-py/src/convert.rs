@@ -42,6 +42,12 @@ pub enum Operand {
     S(Scalar),
 }
 impl Operand {
+    pub fn tensor(&self) -> Option<&Tensor> {
+        match self {
+            Operand::T(t) => Some(t),
+            Operand::S(_) => None,
+        }
+    }
     pub fn arg(&self) -> Arg<'_> {
         match self {
             Operand::T(t) => Arg::T(t),

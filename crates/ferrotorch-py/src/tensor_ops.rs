@@ -55,18 +55,6 @@ fn inplace(t: &Tensor, op: BinaryOp, other: &Bound<'_, PyAny>) -> PyResult<()> {
     ferrotorch_core::ops::binary::binary_(op, t, o.arg()).py()
 }
 
-/// Writes an out-of-place result back into `t` (the in-place op's contract).
-fn assign_result(t: &Tensor, r: &Tensor) -> PyResult<()> {
-    if !r.dtype().can_cast_to(t.dtype()) {
-        return Err(PyRuntimeError::new_err(format!(
-            "result type {} can't be cast to the desired output type {}",
-            r.dtype().legacy_name(),
-            t.dtype().legacy_name()
-        )));
-    }
-    t.copy_(r).py()
-}
-
 fn op_name(op: BinaryOp) -> &'static str {
     match op {
         BinaryOp::Add => "add",
@@ -312,8 +300,9 @@ impl PyTensor {
         rounding_mode: Option<&str>,
     ) -> PyResult<Bound<'py, Self>> {
         let o = operand_or_err(other, "div_")?;
-        let r = div_with_mode(Arg::T(&slf.get().t), o.arg(), div_op(rounding_mode)?).py()?;
-        assign_result(&slf.get().t, &r)?;
+        let op = div_op(rounding_mode)?;
+        let others: Vec<&Tensor> = o.tensor().into_iter().collect();
+        slf.get().t.update_(&others, |src| div_with_mode(Arg::T(src), o.arg(), op)).py()?;
         Ok(slf)
     }
     /// Named binary op: `t.mul(other)`, `t.maximum(other)`, ... (see `_pyhelpers`).
@@ -345,11 +334,10 @@ impl PyTensor {
         } else {
             unary_by_name(t, name)
         };
-        Py::new(py, PyTensor::new(r?))
+        wrap(py, r)
     }
     fn _unary_<'py>(slf: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, Self>> {
-        let r = unary_by_name(&slf.get().t, name)?;
-        assign_result(&slf.get().t, &r)?;
+        slf.get().t.update_(&[], |src| unary_by_name(src, name)).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
@@ -359,7 +347,8 @@ impl PyTensor {
         min: Option<&Bound<'_, PyAny>>,
         max: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyTensor>> {
-        Py::new(py, PyTensor::new(clamp_impl(&self.t, min, max)?))
+        let (lo, hi) = clamp_bounds(min, max)?;
+        wrap(py, self.t.clamp(lo.as_ref().map(Operand::arg), hi.as_ref().map(Operand::arg)))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clip(
@@ -376,8 +365,10 @@ impl PyTensor {
         min: Option<&Bound<'py, PyAny>>,
         max: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, Self>> {
-        let r = clamp_impl(&slf.get().t, min, max)?;
-        assign_result(&slf.get().t, &r)?;
+        let (lo, hi) = clamp_bounds(min, max)?;
+        let others: Vec<&Tensor> = [&lo, &hi].into_iter().flatten().filter_map(Operand::tensor).collect();
+        let t = &slf.get().t;
+        t.update_(&others, |src| src.clamp(lo.as_ref().map(Operand::arg), hi.as_ref().map(Operand::arg))).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (decimals=0))]
@@ -605,11 +596,11 @@ fn extreme_py(
     }
 }
 
-fn clamp_impl(
-    t: &Tensor,
+/// clamp's `min`/`max` arguments (None, a number or a tensor).
+fn clamp_bounds(
     min: Option<&Bound<'_, PyAny>>,
     max: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Tensor> {
+) -> PyResult<(Option<Operand>, Option<Operand>)> {
     let conv = |o: Option<&Bound<'_, PyAny>>| -> PyResult<Option<Operand>> {
         match o {
             None => Ok(None),
@@ -617,9 +608,7 @@ fn clamp_impl(
             Some(v) => operand_or_err(v, "clamp").map(Some),
         }
     };
-    let (lo, hi) = (conv(min)?, conv(max)?);
-    t.clamp(lo.as_ref().map(|o| o.arg()), hi.as_ref().map(|o| o.arg()))
-        .py()
+    Ok((conv(min)?, conv(max)?))
 }
 
 pub fn binary_op_by_name(name: &str) -> PyResult<BinaryOp> {
@@ -654,7 +643,7 @@ pub fn binary_op_by_name(name: &str) -> PyResult<BinaryOp> {
     })
 }
 
-pub fn unary_by_name(t: &Tensor, name: &str) -> PyResult<Tensor> {
+pub fn unary_by_name(t: &Tensor, name: &str) -> ferrotorch_core::Result<Tensor> {
     use FloatOp::*;
     let f = |op| t.float_op(op);
     match name {
@@ -698,7 +687,6 @@ pub fn unary_by_name(t: &Tensor, name: &str) -> PyResult<Tensor> {
         "logical_not" => t.logical_not(),
         "bitwise_not" => t.bitwise_not(),
         "square" => binary(BinaryOp::Mul, Arg::T(t), Arg::T(t)),
-        _ => return Err(PyRuntimeError::new_err(format!("unknown unary op {name}"))),
+        _ => ferrotorch_core::bail!(runtime, "unknown unary op {name}"),
     }
-    .py()
 }

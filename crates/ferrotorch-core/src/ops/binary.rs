@@ -356,24 +356,8 @@ fn has_negative(t: &Tensor) -> Result<bool> {
 
 /// In-place `self op= other`: the result must be castable to self's dtype.
 pub fn binary_(op: BinaryOp, this: &Tensor, other: Arg) -> Result<()> {
-    let r = binary(op, Arg::T(this), other)?;
-    if !r.dtype().can_cast_to(this.dtype()) {
-        bail!(
-            runtime,
-            "result type {} can't be cast to the desired output type {}",
-            r.dtype().legacy_name(),
-            this.dtype().legacy_name()
-        );
-    }
-    if r.shape() != this.shape() {
-        bail!(
-            runtime,
-            "output with shape {} doesn't match the broadcast shape {}",
-            crate::layout::fmt_shape(this.shape()),
-            crate::layout::fmt_shape(r.shape())
-        );
-    }
-    this.copy_(&r)
+    let others: Vec<&Tensor> = if let Arg::T(t) = other { vec![t] } else { vec![] };
+    this.update_(&others, |src| binary(op, Arg::T(src), other))
 }
 
 impl Tensor {

@@ -49,6 +49,28 @@ impl Tensor {
         Ok(cast_copy(self, self.dtype()))
     }
 
+    /// An in-place op written as `self.copy_(f(self))`, with PyTorch's check
+    /// that the result casts to `self`'s dtype. When autograd records the
+    /// write, `f` reads a snapshot of `self`, so values its formula saves are
+    /// not clobbered by the write (PyTorch saves `original_self` likewise).
+    pub fn update_(&self, others: &[&Tensor], f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<()> {
+        let snapshot = if crate::autograd::derivatives::inplace::needs_grad(self, others) {
+            Some(self.deep_clone()?)
+        } else {
+            None
+        };
+        let r = f(snapshot.as_ref().unwrap_or(self))?;
+        if !r.dtype().can_cast_to(self.dtype()) {
+            crate::bail!(
+                runtime,
+                "result type {} can't be cast to the desired output type {}",
+                r.dtype().legacy_name(),
+                self.dtype().legacy_name()
+            );
+        }
+        self.copy_(&r)
+    }
+
     /// `self.copy_(src)`: broadcasts and casts `src` into this tensor's memory.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         if crate::autograd::derivatives::inplace::needs_grad(self, &[src]) {
