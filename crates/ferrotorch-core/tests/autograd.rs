@@ -1,13 +1,10 @@
 //! Engine-level autograd checks in pure Rust (the Python suite covers every op).
 
+mod common;
+
+use common::{leaf, randn};
 use ferrotorch_core::autograd;
 use ferrotorch_core::{Arg, BinaryOp, DType, Scalar, Tensor};
-
-fn leaf(v: Vec<f64>, shape: &[usize]) -> Tensor {
-    let t = Tensor::from_vec(v, shape).unwrap();
-    t.set_requires_grad(true).unwrap();
-    t
-}
 
 #[test]
 fn square_and_product_rule() {
@@ -85,14 +82,6 @@ fn no_grad_records_nothing() {
     assert!(!y.requires_grad());
     assert!(y.grad_fn().is_none());
     let _ = Tensor::zeros(&[1], DType::F32);
-}
-
-fn randn(shape: &[usize]) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|i| ((i * 7919 % 113) as f64 / 113.0) * 2.0 - 1.0 + 0.05)
-        .collect();
-    leaf(v, shape)
 }
 
 #[test]

@@ -1,23 +1,11 @@
 //! Gradient checks of the index family: gather/scatter, index_select/index_add,
 //! advanced indexing/index_put, masked ops, take, sort/topk and max(dim).
 
-use ferrotorch_core::autograd::{self, gradcheck, gradgradcheck, CheckOptions};
-use ferrotorch_core::{DType, Result, Scalar, Tensor};
+mod common;
 
-fn leaf(v: Vec<f64>, shape: &[usize]) -> Tensor {
-    let t = Tensor::from_vec(v, shape).unwrap();
-    t.set_requires_grad(true).unwrap();
-    t
-}
-
-/// Distinct, well-separated values (so sort/topk orders survive the finite-difference step).
-fn randn(shape: &[usize]) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|i| ((i * 7919 % 113) as f64 / 113.0) * 2.0 - 1.0 + 0.05)
-        .collect();
-    leaf(v, shape)
-}
+use common::{check, check2, leaf, node_name, randn};
+use ferrotorch_core::autograd;
+use ferrotorch_core::{DType, Scalar, Tensor};
 
 /// A non-contiguous leaf of `shape` (the transpose of a contiguous one).
 fn transposed(shape: &[usize]) -> Tensor {
@@ -36,21 +24,6 @@ fn idx(v: &[i64], shape: &[usize]) -> Tensor {
 
 fn mask(v: &[bool], shape: &[usize]) -> Tensor {
     Tensor::from_vec(v.to_vec(), shape).unwrap()
-}
-
-type F<'a> = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>> + 'a;
-
-fn check(f: &F, inputs: &[Tensor]) {
-    gradcheck(f, inputs, CheckOptions::default()).unwrap();
-}
-
-fn check2(f: &F, inputs: &[Tensor]) {
-    check(f, inputs);
-    gradgradcheck(f, inputs, None, CheckOptions::default()).unwrap();
-}
-
-fn node_name(t: &Tensor) -> String {
-    t.grad_fn().expect("has history").name().to_string()
 }
 
 #[test]

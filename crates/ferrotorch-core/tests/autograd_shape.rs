@@ -1,43 +1,14 @@
 //! Gradients of the shape family (cat, stack, flip, roll, repeat, tril/triu,
 //! norms, logsumexp, einsum, scans) checked against finite differences.
 
-use ferrotorch_core::autograd::{self, gradcheck, gradgradcheck, CheckOptions};
+mod common;
+
+use common::{check, check2, leaf, node_name, randn, randn_seeded};
+use ferrotorch_core::autograd::{self, gradcheck, CheckOptions};
 use ferrotorch_core::ops::shape::{
     broadcast_tensors, cat, einsum, hstack, meshgrid, stack, vstack,
 };
 use ferrotorch_core::{DType, Result, Scalar, Tensor};
-
-type F<'a> = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>> + 'a;
-
-fn leaf(v: Vec<f64>, shape: &[usize]) -> Tensor {
-    let t = Tensor::from_vec(v, shape).unwrap();
-    t.set_requires_grad(true).unwrap();
-    t
-}
-
-/// Distinct, deterministic values in (-1, 1) (no ties, no zeros).
-fn randn(shape: &[usize]) -> Tensor {
-    randn_seeded(shape, 0)
-}
-fn randn_seeded(shape: &[usize], seed: usize) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|i| (((i + seed * 31) * 7919 % 113) as f64 / 113.0) * 2.0 - 1.0 + 0.05)
-        .collect();
-    leaf(v, shape)
-}
-
-fn check(f: &F, inputs: &[Tensor]) {
-    gradcheck(f, inputs, CheckOptions::default()).unwrap();
-}
-fn check2(f: &F, inputs: &[Tensor]) {
-    check(f, inputs);
-    gradgradcheck(f, inputs, None, CheckOptions::default()).unwrap();
-}
-
-fn name(t: &Tensor) -> String {
-    t.grad_fn().expect("has history").name().to_string()
-}
 
 /// A non-contiguous view with the values of a `shape` leaf: its transpose's transpose.
 fn transposed(x: &Tensor) -> Result<Tensor> {
@@ -50,7 +21,7 @@ fn cat_grads_and_node() {
     let b = randn_seeded(&[4, 3], 2);
     let c = randn_seeded(&[2, 2], 3);
     let y = cat(&[a.clone(), b.clone()], 0).unwrap();
-    assert_eq!(name(&y), "CatBackward0");
+    assert_eq!(node_name(&y), "CatBackward0");
     // One node straight onto the leaves: no CopySlices from the narrow+copy_ kernel.
     let next = y.grad_fn().unwrap().next_edges().to_vec();
     assert_eq!(next.len(), 2);
@@ -98,7 +69,7 @@ fn stack_hstack_vstack() {
     let a = randn_seeded(&[2, 3], 1);
     let b = randn_seeded(&[2, 3], 2);
     let y = stack(&[a.clone(), b.clone()], 1).unwrap();
-    assert_eq!(name(&y), "StackBackward0");
+    assert_eq!(node_name(&y), "StackBackward0");
     for d in [0, 1, 2, -1] {
         check2(
             &|x| Ok(vec![stack(&[x[0].clone(), transposed(&x[1])?], d)?]),
@@ -119,7 +90,7 @@ fn stack_hstack_vstack() {
         &|x| Ok(vec![vstack(&[x[0].clone(), x[1].clone()])?]),
         &[v.clone(), a.clone()],
     );
-    assert_eq!(name(&vstack(&[v, a]).unwrap()), "CatBackward0");
+    assert_eq!(node_name(&vstack(&[v, a]).unwrap()), "CatBackward0");
 }
 
 #[test]
@@ -154,11 +125,11 @@ fn meshgrid_broadcast_atleast() {
 fn flip_and_roll() {
     let a = randn(&[3, 4]);
     let y = a.flip(&[0]).unwrap();
-    assert_eq!(name(&y), "FlipBackward0");
+    assert_eq!(node_name(&y), "FlipBackward0");
     for dims in [vec![0], vec![1], vec![0, -1]] {
         check2(&|x| Ok(vec![transposed(&x[0])?.flip(&dims)?]), &[a.clone()]);
     }
-    assert_eq!(name(&a.roll(&[1], &[0]).unwrap()), "RollBackward0");
+    assert_eq!(node_name(&a.roll(&[1], &[0]).unwrap()), "RollBackward0");
     for (s, d) in [
         (vec![1], vec![0]),
         (vec![-5, 2], vec![1, 0]),
@@ -181,7 +152,7 @@ fn flip_and_roll() {
 fn repeat_and_tile() {
     let a = randn(&[2, 3]);
     let y = a.repeat(&[2, 1, 3]).unwrap();
-    assert_eq!(name(&y), "RepeatBackward0");
+    assert_eq!(node_name(&y), "RepeatBackward0");
     for sizes in [vec![1, 1], vec![2, 3], vec![2, 1, 3], vec![3, 0]] {
         check2(&|x| Ok(vec![x[0].repeat(&sizes)?]), &[a.clone()]);
     }
@@ -194,7 +165,7 @@ fn repeat_and_tile() {
     for dims in [vec![2], vec![2, 2], vec![2, 1, 2]] {
         check(&|x| Ok(vec![x[0].tile(&dims)?]), &[a.clone()]);
     }
-    assert_eq!(name(&a.tile(&[2]).unwrap()), "RepeatBackward0");
+    assert_eq!(node_name(&a.tile(&[2]).unwrap()), "RepeatBackward0");
 }
 
 #[test]
@@ -222,8 +193,8 @@ fn repeat_interleave_both_forms() {
 #[test]
 fn tril_triu_and_in_place() {
     let a = randn(&[2, 3, 4]);
-    assert_eq!(name(&a.tri(0, true).unwrap()), "TrilBackward0");
-    assert_eq!(name(&a.tri(0, false).unwrap()), "TriuBackward0");
+    assert_eq!(node_name(&a.tri(0, true).unwrap()), "TrilBackward0");
+    assert_eq!(node_name(&a.tri(0, false).unwrap()), "TriuBackward0");
     for (diag, lower) in [(0, true), (1, true), (-1, false), (2, false)] {
         check2(&|x| Ok(vec![x[0].tri(diag, lower)?]), &[a.clone()]);
     }
@@ -251,7 +222,7 @@ fn tril_triu_and_in_place() {
     );
     let y = m.deep_clone().unwrap();
     y.tri_(0, true).unwrap();
-    assert_eq!(name(&y), "TrilBackward0");
+    assert_eq!(node_name(&y), "TrilBackward0");
     assert!(
         m.tri_(0, true).is_err(),
         "a leaf that requires grad cannot be written"
@@ -296,7 +267,7 @@ fn outer_and_addmm() {
 fn vector_norm_orders() {
     let a = randn(&[3, 4]);
     let y = a.vector_norm(2.0, None, false, None).unwrap();
-    assert_eq!(name(&y), "LinalgVectorNormBackward0");
+    assert_eq!(node_name(&y), "LinalgVectorNormBackward0");
     let ords = [
         2.0,
         1.0,
@@ -383,7 +354,7 @@ fn vector_norm_subgradients() {
 fn logsumexp_grads() {
     let a = randn(&[3, 4]);
     assert_eq!(
-        name(&a.logsumexp(&[1], false).unwrap()),
+        node_name(&a.logsumexp(&[1], false).unwrap()),
         "LogsumexpBackward0"
     );
     let dimss: [&[i64]; 4] = [&[], &[0], &[-1], &[0, 1]];

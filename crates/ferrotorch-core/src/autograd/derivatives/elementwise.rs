@@ -20,6 +20,11 @@ impl V {
     }
 }
 
+/// The tensors among `args`: numbers take no part in the graph.
+fn tensors_of<'a>(args: &[Arg<'a>]) -> Vec<&'a Tensor> {
+    args.iter().filter_map(|x| if let Arg::T(t) = x { Some(*t) } else { None }).collect()
+}
+
 fn binary_name(op: BinaryOp, a: &Arg, b: &Arg) -> Option<&'static str> {
     use BinaryOp::*;
     Some(match op {
@@ -79,10 +84,7 @@ pub(crate) fn binary(op_: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
     }
     let ia = matches!(a, Arg::T(_));
     let ib = matches!(b, Arg::T(_));
-    let inputs: Vec<&Tensor> = [a, b]
-        .iter()
-        .filter_map(|x| if let Arg::T(t) = x { Some(*t) } else { None })
-        .collect();
+    let inputs = tensors_of(&[a, b]);
     op(
         name,
         &inputs,
@@ -414,10 +416,7 @@ pub(crate) fn clamp(x: &Tensor, min: Option<Arg>, max: Option<Arg>) -> Result<Te
 pub(crate) fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     let ia = matches!(a, Arg::T(_));
     let ib = matches!(b, Arg::T(_));
-    let inputs: Vec<&Tensor> = [a, b]
-        .iter()
-        .filter_map(|x| if let Arg::T(t) = x { Some(*t) } else { None })
-        .collect();
+    let inputs = tensors_of(&[a, b]);
     let c = cond.clone();
     op(
         "WhereBackward0",
