@@ -66,3 +66,39 @@ def test_binary_ops_on_mixed_inputs():
         for s in [0, -1, 2.5, True, 1e30, -(2 ** 62)]:
             for op in BINARY[:12]:
                 attempt(lambda: getattr(a, op)(s))
+
+
+def _backward_any(r):
+    """Backpropagates through whatever an op returned (tensor, tuple, list)."""
+    outs = r if isinstance(r, (tuple, list)) else [r]
+    for o in outs:
+        if isinstance(o, torch.Tensor) and o.requires_grad:
+            o.sum().backward(retain_graph=True)
+            o.sum().backward(create_graph=True)
+
+
+@pytest.mark.parametrize("dt", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+def test_autograd_through_ops_on_awkward_inputs(dt):
+    """The same sweep with inputs that require grad, running backward (and
+    double backward) through every result: formulas must not panic on 0-d,
+    empty or size-1 inputs."""
+    torch.manual_seed(0)
+    for t0 in [x for x in tensors() if x.dtype == dt]:
+        t = t0.detach().requires_grad_()
+        for name in UNARY:
+            attempt(lambda: _backward_any(getattr(t, name)()))
+        for name, d in itertools.product(DIM_OPS, [0, -1, 1, 5]):
+            attempt(lambda: _backward_any(getattr(t, name)(d)))
+        for d in [0, -1, 2]:
+            attempt(lambda: _backward_any(t.topk(2, d)))
+            attempt(lambda: _backward_any(t.select(d, 1)))
+            attempt(lambda: _backward_any(t.narrow(d, 0, 1)))
+            attempt(lambda: _backward_any(t.chunk(2, d)))
+            attempt(lambda: _backward_any(torch.cat([t, t * 2], d)))
+            attempt(lambda: _backward_any(t.max(d)))
+        for i in INDICES + [torch.tensor([True, False, True]), torch.tensor([[0]])]:
+            attempt(lambda: _backward_any(t[i]))
+            y = t * 1
+            attempt(lambda: (y.__setitem__(i, t.sum()), _backward_any(y)))
+        for op in BINARY:
+            attempt(lambda: _backward_any(getattr(t, op)(t * 0.5)))
