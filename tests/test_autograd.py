@@ -490,3 +490,27 @@ def test_inplace_ops_that_read_self_keep_working():
     z.clamp_(min=w - 0.5)
     z.sum().backward()
     np.testing.assert_allclose(w.grad.numpy() - (np.cos(xv * wv) * xv * wv + np.sin(xv * wv)), [1.0, 1.0])
+
+
+def test_custom_function_saved_tensors_are_checked_freed_and_not_leaked():
+    x = leaf([0.5, -1.0])
+    y = Exp.apply(x)
+    s = y.sum()
+    s.backward(retain_graph=True)
+    s.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, -1.0]))
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        s.backward()
+    y2 = Exp.apply(x)
+    with torch.no_grad():
+        y2.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y2.sum().backward()
+    # an output saved by its own node must not keep itself alive (4 MB per call)
+    big = torch.ones(1 << 20, requires_grad=True)
+    gc.collect()
+    base = _rss_kib()
+    for _ in range(100):
+        Exp.apply(big).sum().backward()
+    gc.collect()
+    assert (_rss_kib() - base) / 1024 < 100

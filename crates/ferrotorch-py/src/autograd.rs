@@ -253,15 +253,30 @@ impl PyTensor {
     }
 }
 
-/// Records the node of a Python `autograd.Function` call. `backward` is
-/// called with one grad (or None) per output and returns one per input.
+fn py_tensor_list<'py>(py: Python<'py>, ts: &[Tensor]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, ts.iter().map(|t| PyTensor::new(t.clone())))
+}
+
+/// Records the node of a Python `autograd.Function` call. The node keeps the
+/// tensors of `ctx.save_for_backward` (so they are version-checked and freed
+/// like any saved tensor, and an output saved by its own node forms no
+/// cycle); `backward(saved, grads)` gets them with one grad (or None) per
+/// output and returns one grad per input.
 #[pyfunction]
-pub fn _record_function(name: String, backward: Py<PyAny>, inputs: &Bound<'_, PyAny>, outputs: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn _record_function(
+    name: String,
+    backward: Py<PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    outputs: &Bound<'_, PyAny>,
+    saved: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let ins = tensors(inputs)?;
     let outs = tensors(outputs)?;
+    let saved = tensors(saved)?;
     let n_in = ins.len();
-    let f = move |_: &[Tensor], grads: &[Option<Tensor>], _: &[bool]| -> ferrotorch_core::Result<Vec<Option<Tensor>>> {
+    let f = move |saved: &[Tensor], grads: &[Option<Tensor>], _: &[bool]| -> ferrotorch_core::Result<Vec<Option<Tensor>>> {
         Python::attach(|py| {
+            let saved = py_tensor_list(py, saved).map_err(stash)?;
             let args = grads
                 .iter()
                 .map(|g| -> PyResult<Py<PyAny>> {
@@ -272,7 +287,7 @@ pub fn _record_function(name: String, backward: Py<PyAny>, inputs: &Bound<'_, Py
                 })
                 .collect::<PyResult<Vec<_>>>()
                 .map_err(stash)?;
-            let r = backward.call1(py, (PyList::new(py, args).map_err(stash)?,)).map_err(stash)?;
+            let r = backward.call1(py, (saved, PyList::new(py, args).map_err(stash)?)).map_err(stash)?;
             let r = opt_tensors(r.bind(py)).map_err(stash)?;
             if r.len() != n_in {
                 ferrotorch_core::bail!(runtime, "function backward returned an incorrect number of gradients (expected {}, got {})", n_in, r.len());
@@ -282,7 +297,7 @@ pub fn _record_function(name: String, backward: Py<PyAny>, inputs: &Bound<'_, Py
     };
     let in_refs: Vec<&Tensor> = ins.iter().collect();
     let out_refs: Vec<&Tensor> = outs.iter().collect();
-    ag::record_function(name, &in_refs, &out_refs, Box::new(f)).py()
+    ag::record_function(name, &in_refs, &out_refs, &saved, Box::new(f)).py()
 }
 
 /// Adapts a Python function of tensors to the core checker's signature.

@@ -7,33 +7,26 @@ class FunctionCtx:
     """The ``ctx`` passed to ``forward``/``backward``."""
 
     def __init__(self):
-        self._saved = ()
-        self._versions = ()
+        self._to_save = ()
+        self._saved = None  # set only while backward runs
         self._non_differentiable = set()
         self._materialize_grads = True
         self.needs_input_grad = ()
 
     def save_for_backward(self, *tensors):
-        self._saved = tensors
-        self._versions = tuple(t._version if isinstance(t, _C.Tensor) else None for t in tensors)
+        self._to_save = tensors
 
     @property
     def saved_tensors(self):
-        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
-            if v is not None and t._version != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{t.type()} {list(t.shape)}] is at version {t._version}; expected version {v} "
-                    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
-                    "gradient, with torch.autograd.set_detect_anomaly(True)."
-                )
-        return self._saved
+        # The graph node holds the saved tensors (version-checked, freed after
+        # backward); they are handed to ctx only while backward runs.
+        return self._saved if self._saved is not None else self._to_save
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        pass  # in-place outputs are re-wrapped below, so nothing to track
+        pass  # in-place outputs are re-wrapped in apply, so nothing to track
 
     def set_materialize_grads(self, value):
         self._materialize_grads = bool(value)
@@ -77,28 +70,40 @@ class Function:
             wrapped.append(o)
         diff_pos = [i for i, (o, orig) in enumerate(zip(wrapped, outs))
                     if isinstance(o, _C.Tensor) and o.is_floating_point() and id(orig) not in ctx._non_differentiable]
-        diff = [wrapped[i] for i in diff_pos]
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
+        # Only shapes/dtypes of the outputs: the closure must not reference the
+        # outputs themselves (they reference the node that holds the closure).
+        out_meta = [(tuple(o.shape), o.dtype) if isinstance(o, _C.Tensor) else None for o in wrapped]
+        # Tensors from save_for_backward move into the node; other values
+        # (None, numbers) keep their slots here.
+        slots = [None if isinstance(t, _C.Tensor) else (t,) for t in ctx._to_save]
+        tensor_saved = [t for t in ctx._to_save if isinstance(t, _C.Tensor)]
+        ctx._to_save = ()
+        n_args = len(args)
 
-        def backward(grads):
+        def backward(saved, grads):
+            it = iter(saved)
+            ctx._saved = tuple(next(it) if slot is None else slot[0] for slot in slots)
             # backward takes one grad per output; non-differentiable ones get None/zeros
-            full = [None] * len(wrapped)
+            full = [None] * len(out_meta)
             for i, g in zip(diff_pos, grads):
                 full[i] = g
             if ctx._materialize_grads:
-                full = [_C.zeros(tuple(o.shape), dtype=o.dtype) if g is None and isinstance(o, _C.Tensor) else g
-                        for g, o in zip(full, wrapped)]
-            res = cls.backward(ctx, *full)
+                full = [_C.zeros(m[0], dtype=m[1]) if g is None and m is not None else g for g, m in zip(full, out_meta)]
+            try:
+                res = cls.backward(ctx, *full)
+            finally:
+                ctx._saved = None
             if not isinstance(res, tuple):
                 res = (res,)
-            if len(res) < len(args):
+            if len(res) < n_args:
                 raise RuntimeError(
                     f"function {cls.__name__}Backward returned an incorrect number of gradients "
-                    f"(expected {len(args)}, got {len(res)})"
+                    f"(expected {n_args}, got {len(res)})"
                 )
             return [res[i] if ctx.needs_input_grad[i] else None for i in tensor_pos]
 
-        _C._record_function(cls.__name__ + "Backward", backward, inputs, diff)
+        _C._record_function(cls.__name__ + "Backward", backward, inputs, [wrapped[i] for i in diff_pos], tensor_saved)
         return wrapped[0] if single else tuple(wrapped)
 
 

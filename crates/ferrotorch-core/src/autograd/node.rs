@@ -296,9 +296,17 @@ fn record_named(
 }
 
 /// Records a node for a user-defined function (Python `autograd.Function`):
-/// `f` maps the output grads to one grad per input.
-pub fn record_function(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<BackwardFn>) -> Result<()> {
-    record_named(Cow::Owned(name), inputs, outputs, Vec::new(), f)
+/// `f` receives `saved` (version-checked, freed after backward like any
+/// node's) and the output grads, and returns one grad per input.
+pub fn record_function(name: String, inputs: &[&Tensor], outputs: &[&Tensor], saved: &[Tensor], f: Box<BackwardFn>) -> Result<()> {
+    let save = saved
+        .iter()
+        .map(|t| match outputs.iter().position(|o| o.same_tensor(t)) {
+            Some(i) => Save::Out(i),
+            None => Save::T(t.clone()),
+        })
+        .collect();
+    record_named(Cow::Owned(name), inputs, outputs, save, f)
 }
 
 /// Runs a single-output op, recording `name` when an input needs grad. The
