@@ -45,6 +45,7 @@ from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from ._C import is_grad_enabled, is_inference_mode_enabled  # noqa: F401
 from . import cuda  # noqa: F401
+from . import nn  # noqa: F401
 from . import linalg  # noqa: F401
 from ._functions import *  # noqa: F401,F403
 

@@ -69,6 +69,10 @@ impl PyTensor {
             return Ok(PyTensor::new(Tensor::zeros(&[0], dt)));
         }
         let first = args.get_item(0)?;
+        if let (1, Ok(t)) = (args.len(), first.cast::<PyTensor>()) {
+            // `torch.Tensor(t)` aliases t's data (how `nn.Parameter(t)` is built)
+            return Ok(PyTensor::new(t.get().t.detach()));
+        }
         if args.len() == 1 && first.extract::<i64>().is_err() {
             return Ok(PyTensor::new(crate::convert::tensor_from_data(
                 &first,
