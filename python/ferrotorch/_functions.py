@@ -10,6 +10,7 @@ _METHOD_FORWARDS = UNARY + BINARY + [
     "narrow", "select", "unbind", "split", "chunk", "diagonal", "movedim", "moveaxis", "swapaxes",
     "swapdims", "gather", "index_select", "scatter", "scatter_add", "index_add", "index_put", "index_put_",
     "masked_fill", "masked_select", "nonzero", "argwhere", "take_along_dim", "take", "clone", "broadcast_to", "as_strided", "ravel", "numel", "float_power",
+    "softmax", "log_softmax",
 ]
 
 __all__ = list(_METHOD_FORWARDS) + [

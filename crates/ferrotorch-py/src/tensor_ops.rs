@@ -398,6 +398,17 @@ impl PyTensor {
         )
     }
 
+    #[pyo3(signature = (dim, dtype=None))]
+    fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+        let dt = opt_dtype(dtype)?;
+        wrap(py, py.detach(|| self.t.softmax(dim, dt)))
+    }
+    #[pyo3(signature = (dim, dtype=None))]
+    fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+        let dt = opt_dtype(dtype)?;
+        wrap(py, py.detach(|| self.t.log_softmax(dim, dt)))
+    }
+
     // ---- reductions ----------------------------------------------------------
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn sum(

@@ -1,4 +1,6 @@
-"""``nn.functional`` (the ops available so far; composed from differentiable tensor ops)."""
+"""``nn.functional``. softmax/log_softmax are fused Rust kernels; the losses
+are composed from differentiable tensor ops (fused kernels: issue 4)."""
+from .. import _C
 
 
 def linear(input, weight, bias=None):
@@ -8,3 +10,101 @@ def linear(input, weight, bias=None):
 
 def relu(input, inplace=False):
     return input.relu_() if inplace else input.relu()
+
+
+def _softmax_dim(ndim):
+    # PyTorch's implicit choice when dim is None (deprecated there, kept for old code)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return input.softmax(_softmax_dim(input.dim()) if dim is None else dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return input.log_softmax(_softmax_dim(input.dim()) if dim is None else dim, dtype=dtype)
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dim() == 1:  # unbatched (C,) with a 0-d target
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    if input.dim() < 2:
+        raise ValueError(f"Expected 2 or more dimensions (got {input.dim()})")
+    if target.dtype != _C.int64:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if target.dim() != input.dim() - 1 or target.size(0) != input.size(0):
+        raise ValueError(f"Expected input batch_size ({input.size(0)}) to match target batch_size ({target.size(0) if target.dim() else 1}).")
+    n_classes = input.size(1)
+    valid = target != ignore_index
+    safe = target.masked_fill(~valid, 0)
+    bad = (safe < 0) | (safe >= n_classes)
+    if bool(bad.any()):
+        raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
+    picked = -input.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = valid.to(input.dtype) if weight is None else weight[safe] * valid
+    loss = picked * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = log_softmax(input, class_dim)
+    n_classes = input.size(class_dim)
+    wshape = [1] * input.dim()
+    wshape[class_dim] = n_classes
+    if target.is_floating_point():  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError("Expected target size to match input size for class probabilities")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = logp * target if weight is None else logp * target * weight.view(*wshape)
+        loss = -terms.sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return nll
+    # smoothing term: -sum_c w_c * logp_c, zero where the target is ignored
+    valid = (target != ignore_index).to(input.dtype)
+    wl = logp if weight is None else logp * weight.view(*wshape)
+    smooth = -wl.sum(class_dim) * valid
+    if reduction == "mean":
+        denom = valid.sum() if weight is None else (weight[target.masked_fill(target == ignore_index, 0)] * valid).sum()
+        smooth = smooth.sum() / denom
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce((input - target).abs(), reduction)

@@ -7,6 +7,7 @@ pub mod index;
 pub mod linalg;
 pub mod reduce;
 pub mod shape;
+pub mod softmax;
 pub mod sort;
 pub mod unary;
 pub mod view;
