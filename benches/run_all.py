@@ -145,6 +145,14 @@ def main():
 
     case("matmul 1024x1024 float32", mm, 3, rep, results)
 
+    def log_softmax(lib):
+        a = tensors(lib, (4096, 1024))
+        if lib is np:
+            return lambda: a - np.log(np.exp(a - a.max(1, keepdims=True)).sum(1, keepdims=True)) - a.max(1, keepdims=True)
+        return lambda: a.log_softmax(1)
+
+    case("log_softmax 4096x1024 float32", log_softmax, 5, rep, results)
+
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -2,7 +2,6 @@
 //! row (max, then sum of exp(x - max), then the output), rows in parallel.
 
 use crate::cpu::SendPtr;
-use crate::iter::parallel_ranges;
 use crate::layout::wrap_dim;
 use crate::{bail, DType, Element, Result, Tensor};
 
@@ -39,26 +38,72 @@ impl Tensor {
     }
 }
 
-fn kernel<T: Element>(x: &Tensor, d: usize, log: bool) -> Tensor {
+/// Native float math for the kernel (f32 stays f32: half the work of f64).
+trait Real: Element + PartialOrd + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self> + std::ops::Add<Output = Self> {
+    const NEG_INF: Self;
+    const ZERO: Self;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn is_nan(self) -> bool;
+}
+macro_rules! real {
+    ($($t:ty),*) => {$(
+        impl Real for $t {
+            const NEG_INF: Self = <$t>::NEG_INFINITY;
+            const ZERO: Self = 0.0;
+            #[inline(always)] fn exp(self) -> Self { <$t>::exp(self) }
+            #[inline(always)] fn ln(self) -> Self { <$t>::ln(self) }
+            #[inline(always)] fn is_nan(self) -> bool { <$t>::is_nan(self) }
+        }
+    )*};
+}
+real!(f32, f64);
+
+/// Rows are split across threads once the whole tensor is large.
+fn kernel<T: Real>(x: &Tensor, d: usize, log: bool) -> Tensor {
+    use rayon::prelude::*;
     let shape = x.shape().to_vec();
     let n = shape.get(d).copied().unwrap_or(1);
     let inner: usize = shape.iter().skip(d + 1).product();
     let rows = if n == 0 { 0 } else { x.numel() / n };
     let (out, p) = Tensor::uninit::<T>(&shape);
     let (src, dst) = (SendPtr(unsafe { x.ptr::<T>() }), SendPtr(p));
-    parallel_ranges(rows, |a, b| {
-        for r in a..b {
-            let base = (r / inner) * n * inner + r % inner;
-            // SAFETY: row r reads and writes only its own n elements.
-            let at = |k: usize| unsafe { (*src.get().add(base + k * inner)).to_f64() };
-            let max = (0..n).map(at).fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = (0..n).map(|k| (at(k) - max).exp()).sum();
-            let lse = max + sum.ln();
-            for k in 0..n {
-                let v = if log { at(k) - lse } else { (at(k) - max).exp() / sum };
-                unsafe { *dst.get().add(base + k * inner) = T::from_f64(v) };
+    let row = |r: usize| {
+        let base = (r / inner) * n * inner + r % inner;
+        // SAFETY: row r reads and writes only its own n elements.
+        let at = |k: usize| unsafe { *src.get().add(base + k * inner) };
+        let put = |k: usize, v: T| unsafe { *dst.get().add(base + k * inner) = v };
+        let mut max = T::NEG_INF;
+        for k in 0..n {
+            let v = at(k);
+            if v > max || v.is_nan() {
+                max = v;
             }
         }
-    });
+        let mut sum = T::ZERO;
+        for k in 0..n {
+            let e = (at(k) - max).exp();
+            if !log {
+                put(k, e);
+            }
+            sum = sum + e;
+        }
+        if log {
+            let lse = max + sum.ln();
+            for k in 0..n {
+                put(k, at(k) - lse);
+            }
+        } else {
+            for k in 0..n {
+                put(k, unsafe { *dst.get().add(base + k * inner) } / sum);
+            }
+        }
+    };
+    if x.numel() < crate::iter::PARALLEL_THRESHOLD {
+        (0..rows).for_each(row);
+    } else {
+        let per_task = (crate::iter::PARALLEL_THRESHOLD / n.max(1)).max(1);
+        (0..rows).into_par_iter().with_min_len(per_task).for_each(row);
+    }
     out
 }
