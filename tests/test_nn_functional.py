@@ -135,3 +135,16 @@ def test_seed_4_1_model_with_log_softmax():
     assert out.grad_fn.name() == "LogSoftmaxBackward0"
     F.nll_loss(out, torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])).backward()
     assert model.fc1.weight.grad is not None
+
+
+def test_softmax_special_values_and_fast_exp_accuracy():
+    t = torch.tensor([[0.0, float("-inf"), 1.0], [float("nan"), 1.0, 2.0], [float("-inf")] * 3])
+    got = t.log_softmax(1).numpy()
+    np.testing.assert_allclose(got[0], np_log_softmax(np.array([0.0, -np.inf, 1.0]), 0), rtol=1e-6)
+    assert np.isnan(got[1]).all() and np.isnan(got[2]).all()
+    np.testing.assert_allclose(t.softmax(1).numpy()[0], [1 / (1 + np.e), 0.0, np.e / (1 + np.e)], rtol=1e-6)
+    # wide dynamic range in float32 against float64 numpy, long rows (vectorised path)
+    a = (RNG.standard_normal((7, 1000)) * 30).astype(np.float32)
+    ref = np_log_softmax(a.astype(np.float64), 1)
+    np.testing.assert_allclose(torch.from_numpy(a).log_softmax(1).numpy(), ref, rtol=2e-6, atol=2e-5)
+    np.testing.assert_allclose(torch.from_numpy(a).softmax(1).numpy(), np.exp(ref), rtol=1e-5, atol=1e-30)
