@@ -14,6 +14,7 @@ struct Task {
     grads: Vec<Option<Tensor>>,
     /// With explicit inputs: does this node lead to one of them?
     needed: bool,
+    /// With explicit inputs: the nodes with an edge into this one.
     parents: Vec<usize>,
 }
 
@@ -179,7 +180,9 @@ fn execute(
         for e in node.next.iter().flatten() {
             let j = visit(&e.node, &mut tasks, &mut stack);
             tasks[j].deps += 1;
-            tasks[j].parents.push(i);
+            if !targets.is_empty() {
+                tasks[j].parents.push(i); // only read to mark the nodes targets need
+            }
         }
     }
     // With targets: mark the nodes from which a target is reachable.
