@@ -388,13 +388,18 @@ pub(crate) fn clamp(x: &Tensor, min: Option<Arg>, max: Option<Arg>) -> Result<Te
         move || save,
         move |s, g, needs| {
             let xs = Arg::T(&s[0]);
-            let mut keep = mask_of(Ok(Tensor::ones(g.shape(), crate::DType::Bool)), g)?;
-            if let Some(lo) = lo {
-                keep = mul(&keep, &mask_of(cmp(BinaryOp::Ge, xs, lo.arg(s)), g)?)?;
+            // the grad passes where every given bound holds (clamp has at least one)
+            let mut keep: Option<Tensor> = None;
+            for (b, op_) in [(lo, BinaryOp::Ge), (hi, BinaryOp::Le)] {
+                if let Some(b) = b {
+                    let m = mask_of(cmp(op_, xs, b.arg(s)), g)?;
+                    keep = Some(match keep {
+                        None => m,
+                        Some(k) => mul(&k, &m)?,
+                    });
+                }
             }
-            if let Some(hi) = hi {
-                keep = mul(&keep, &mask_of(cmp(BinaryOp::Le, xs, hi.arg(s)), g)?)?;
-            }
+            let keep = keep.ok_or_else(|| crate::Error::runtime("clamp: no bound recorded"))?;
             let mut out = vec![if needs[0] { Some(mul(g, &keep)?) } else { None }];
             for (b, op_) in [(lo, BinaryOp::Lt), (hi, BinaryOp::Gt)] {
                 if let Some(V::T(i)) = b {
@@ -404,7 +409,6 @@ pub(crate) fn clamp(x: &Tensor, min: Option<Arg>, max: Option<Arg>) -> Result<Te
                     } else {
                         None
                     });
-                    let _ = i;
                 }
             }
             Ok(out)
