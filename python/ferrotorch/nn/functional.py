@@ -1,6 +1,9 @@
-"""``nn.functional``. softmax/log_softmax are fused Rust kernels; the losses
-are composed from differentiable tensor ops (fused kernels: issue 4)."""
+"""``nn.functional``: PyTorch's names and signatures. Heavy kernels (softmax,
+convolution, pooling) are fused Rust ops; the rest is composed from
+differentiable tensor ops. Sections group the functions by family."""
 from .. import _C
+
+# ---------------------------------------------------------------- activations
 
 
 def linear(input, weight, bias=None):
@@ -25,6 +28,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(_softmax_dim(input.dim()) if dim is None else dim, dtype=dtype)
 
 
+# --------------------------------------------------------------------- losses
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
@@ -108,3 +112,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target).abs(), reduction)
+
+
+# ------------------------------------------- convolution, pooling, fold/unfold
+
+
+# -------------------------- normalization, embedding, dropout, attention
+
+
+# ------------------------------------ padding, interpolation, one_hot, distance
