@@ -115,6 +115,117 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 # ------------------------------------------- convolution, pooling, fold/unfold
+def _seq(v, n):
+    """An int or a sequence as a list of n ints (PyTorch's _ntuple)."""
+    if isinstance(v, (list, tuple)):
+        return [int(x) for x in v]
+    return [int(v)] * n
+
+
+def _pad_arg(padding, n):
+    return padding if isinstance(padding, str) else _seq(padding, n)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 1), _pad_arg(padding, 1), _seq(dilation, 1),
+                          False, [0], groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 2), _pad_arg(padding, 2), _seq(dilation, 2),
+                          False, [0, 0], groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 1), _seq(padding, 1), _seq(dilation, 1),
+                          True, _seq(output_padding, 1), groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 2), _seq(padding, 2), _seq(dilation, 2),
+                          True, _seq(output_padding, 2), groups)
+
+
+def _stride(stride, kernel_size, n):
+    # PyTorch: stride=None (or an empty list) means the kernel size
+    return [] if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _seq(stride, n)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return _C._max_pool(input, 1, _seq(kernel_size, 1), _stride(stride, kernel_size, 1), _seq(padding, 1),
+                        _seq(dilation, 1), ceil_mode)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return _C._max_pool(input, 2, _seq(kernel_size, 2), _stride(stride, kernel_size, 2), _seq(padding, 2),
+                        _seq(dilation, 2), ceil_mode)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _C._avg_pool(input, 1, _seq(kernel_size, 1), _stride(stride, kernel_size, 1), _seq(padding, 1),
+                        ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _C._avg_pool(input, 2, _seq(kernel_size, 2), _stride(stride, kernel_size, 2), _seq(padding, 2),
+                        ceil_mode, count_include_pad, divisor_override)
+
+
+def _adaptive_size(input, output_size, n):
+    # None entries keep the input's size along that dim
+    sizes = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * n
+    if len(sizes) != n:
+        raise ValueError(f"adaptive pooling: output_size must be an int or a tuple of {n} ints, got {output_size}")
+    return [input.shape[input.dim() - n + i] if s is None else int(s) for i, s in enumerate(sizes)]
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _C._adaptive_avg_pool(input, _adaptive_size(input, output_size, 1))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _C._adaptive_avg_pool(input, _adaptive_size(input, output_size, 2))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out = _C._adaptive_max_pool(input, _adaptive_size(input, output_size, 1))
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    out = _C._adaptive_max_pool(input, _adaptive_size(input, output_size, 2))
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    return _C._unfold(input, _seq(kernel_size, 2), _seq(dilation, 2), _seq(padding, 2), _seq(stride, 2))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    return _C._fold(input, _seq(output_size, 2), _seq(kernel_size, 2), _seq(dilation, 2), _seq(padding, 2),
+                    _seq(stride, 2))
+
 
 
 # -------------------------- normalization, embedding, dropout, attention
