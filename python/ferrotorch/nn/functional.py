@@ -7,6 +7,8 @@ from .. import _C
 import math  # noqa: E402  (imports of this section's functions)
 import warnings  # noqa: E402
 
+from .. import autograd as _autograd  # noqa: E402
+
 
 def linear(input, weight, bias=None):
     out = input @ weight.t()
@@ -297,13 +299,185 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target) ** 2, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target).abs(), reduction)
+
+
+def _warn_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(diff, reduction)
+    return _reduce(_C.where(diff < beta, diff * diff * (0.5 / beta), diff - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    diff = (input - target).abs()
+    loss = _C.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError("Weights and input must have the same size.")
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _check_target_dtype(input, target):
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_SCALAR_NAMES[str(target.dtype)]} but expected "
+                           f"{_SCALAR_NAMES[str(input.dtype)]}")
+
+
+class _BinaryCrossEntropy(_autograd.Function):
+    """Elementwise BCE with PyTorch's log clamp (>= -100) in forward and its
+    backward formula, whose denominator is clamped to 1e-12: inputs that
+    saturate at exactly 0 or 1 get finite gradients instead of NaN."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        log_x = input.log().clamp(min=-100)
+        log_1mx = (-input).log1p().clamp(min=-100)
+        return -(target * log_x + (1 - target) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad * (input - target) / (input * (1 - input)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:  # -logit(input)
+            grad_target = grad * ((-input).log1p() - input.log())
+        return grad_input, grad_target
+
+
+_BinaryCrossEntropy.__name__ = "BinaryCrossEntropy"  # grad_fn: BinaryCrossEntropyBackward, as PyTorch's
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
+            "Please ensure they have the same size."
+        )
+    _float_only(input, "binary_cross_entropy")
+    _check_target_dtype(input, target)
+    if not bool(((input >= 0) & (input <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not bool(((target >= 0) & (target <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _float_only(input, "log_sigmoid_cpu")
+    # PyTorch's form: (1 - t) x - w_log * logsigmoid(x), w_log = 1 + (pos_weight - 1) t
+    log_sig = logsigmoid(input)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t == 0; log reads 1 there so its gradient stays finite
+        loss = target * _C.where(target == 0, 1.0, target).log() - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.size(0) if input.dim() != 0 else total
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tdim = target.dim()
+    if tdim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != tdim + 1 or input2.dim() != tdim + 1:
+        raise RuntimeError(
+            f"{tdim}D target tensor expects {tdim + 1}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
+    eps = 1e-12  # PyTorch's EPSILON, added to both squared magnitudes
+    prod = (input1 * input2).sum(tdim)
+    mag1 = (input1 * input1).sum(tdim) + eps
+    mag2 = (input2 * input2).sum(tdim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    pos = _C.where(target == 1, 1 - cos, 0.0)
+    neg = _C.where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, po, n = anchor.dim(), positive.dim(), negative.dim()
+    if not a == po == n:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a}D, positive {po}D, and negative {n}D inputs"
+        )
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
 
 
 # ------------------------------------------- convolution, pooling, fold/unfold
@@ -313,3 +487,20 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 # ------------------------------------ padding, interpolation, one_hot, distance
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    # PyTorch adds eps to the difference (not to the norm) and reduces the last dim of the broadcast
+    dim = max(x1.dim(), x2.dim()) - 1
+    return (x1 - x2 + eps).norm(p, dim, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    dtype = _C.result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_SCALAR_NAMES[str(dtype)]}")
+    x1, x2 = _C.broadcast_tensors(x1.to(dtype), x2.to(dtype))
+    # PyTorch clamps the norms to eps under no_grad: the clamp sets values, gradients
+    # flow as if unclamped (n - n.detach() is an exact zero carrying the gradient)
+    n1, n2 = x1.norm(2, dim, True), x2.norm(2, dim, True)
+    n1 = n1.detach().clamp(min=eps) + (n1 - n1.detach())
+    n2 = n2.detach().clamp(min=eps) + (n2 - n2.detach())
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
