@@ -504,3 +504,123 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = n1.detach().clamp(min=eps) + (n1 - n1.detach())
     n2 = n2.detach().clamp(min=eps) + (n2 - n2.detach())
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype != _C.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and int(tensor.max()) >= num_classes or num_classes < 1 and tensor.numel():
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == _C.arange(max(num_classes, 0))).long()
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_PAD_LABELS = ("W", "H", "D")  # the padded dims, last first
+
+
+def _narrow(x, d, start, length):
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    return x.narrow(d, start, length)
+
+
+def _pad_constant(x, pairs, value):
+    for i, (left, right) in enumerate(pairs):
+        d = x.dim() - 1 - i
+        # negative pads crop first, left then right, as PyTorch's constant_pad_nd
+        if left < 0:
+            x = _narrow(x, d, -left, x.size(d) + left)
+        if right < 0:
+            x = _narrow(x, d, 0, x.size(d) + right)
+        parts = []
+        for amount in (left, right):
+            shape = list(x.shape)
+            shape[d] = max(amount, 0)
+            parts.append(_C.full(tuple(shape), value, dtype=x.dtype) if amount > 0 else None)
+        parts = [p for p in (parts[0], x, parts[1]) if p is not None]
+        x = _C.cat(parts, d) if len(parts) > 1 else x
+    return x
+
+
+def _pad_indices(mode, n, left, right):
+    """Source index of every output position along one padded dim."""
+    out = n + left + right
+    if mode == "reflect":  # about the original edges; negative pads only crop
+        return [abs(u) if u < n else 2 * (n - 1) - u for u in range(-left, n + right)]
+    if mode == "replicate":
+        return [min(max(u, 0), n - 1) for u in range(-left, n + right)]
+    # circular: crop by the negative pads, then wrap around the cropped core
+    start, m = max(-left, 0), n - max(-left, 0) - max(-right, 0)
+    if out > 0 and m <= 0:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    return [start + (j - max(left, 0)) % m for j in range(out)]
+
+
+def _check_pad_sizes(x, mode, pairs):
+    k = len(pairs)
+    shape = list(x.shape)
+    spatial = shape[-k:][::-1]  # W, H, D
+    outs = [n + l + r for n, (l, r) in zip(spatial, pairs)]
+    if mode == "circular":
+        for n, (left, right), o in zip(spatial, pairs, outs):
+            if left > n or right > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if o < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        return
+    if any(s == 0 for s in shape[1 if x.dim() == k + 2 else 0:]):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {shape}")
+    if mode == "reflect":
+        for i, (n, (left, right)) in enumerate(zip(spatial, pairs)):
+            if left >= n or right >= n:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, "
+                    f"but got: padding ({left}, {right}) at dimension {x.dim() - 1 - i} of input {shape}")
+    if min(outs) < 1:
+        if k == 1:
+            raise RuntimeError(f"input (W: {spatial[0]}) is too small. Calculated output W: {outs[0]}")
+        labels = _PAD_LABELS[:k][::-1]
+        got = " ".join(f"{lab}: {o}" for lab, o in zip(labels, outs[::-1]))
+        inp = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, spatial[::-1]))
+        raise RuntimeError(f"Calculated output {got} must be >= 1 in every dimension (input {inp})")
+
+
+def pad(input, pad, mode="constant", value=None):
+    for i, p in enumerate(pad):
+        if not isinstance(p, int):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of "
+                            f"type {type(p).__name__} at pos {i}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]  # pairs[i] pads dim -1 - i
+    if mode == "constant":
+        return _pad_constant(input, pairs, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pairs)
+    if k not in (1, 2, 3) or input.dim() not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    _check_pad_sizes(input, mode, pairs)
+    out = input
+    for i, (left, right) in enumerate(pairs):
+        d = input.dim() - 1 - i
+        idx = _pad_indices(mode, input.size(d), left, right)
+        out = out.index_select(d, _C.tensor(idx, dtype=_C.int64))
+    return out
