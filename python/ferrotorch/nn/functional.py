@@ -624,3 +624,199 @@ def pad(input, pad, mode="constant", value=None):
         idx = _pad_indices(mode, input.size(d), left, right)
         out = out.index_select(d, _C.tensor(idx, dtype=_C.int64))
     return out
+
+
+_INTERP_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _source_scale(n_in, n_out, scale, align_corners, dtype):
+    """PyTorch's area_pixel_compute_scale in the kernel's compute dtype (a 0-d tensor)."""
+    if align_corners:
+        return _C.tensor(float(n_in - 1), dtype=dtype) / (n_out - 1) if n_out > 1 else _C.tensor(0.0, dtype=dtype)
+    if scale is not None and scale > 0:
+        return _C.tensor(1.0 / scale, dtype=dtype)
+    return _C.tensor(float(n_in), dtype=dtype) / n_out
+
+
+def _nearest_taps(n_in, n_out, scale, exact):
+    if not exact and n_out == n_in:
+        return [(_C.arange(n_out), None)]
+    if not exact and n_out == 2 * n_in:
+        return [(_C.arange(n_out) // 2, None)]
+    s = _source_scale(n_in, n_out, scale, False, _C.float32)  # PyTorch computes nearest indices in float
+    j = _C.arange(n_out, dtype=_C.float32)
+    src = ((j.double() + 0.5) * s.double()).float() if exact else j * s
+    return [(src.floor().long().clamp(max=n_in - 1), None)]
+
+
+def _linear_taps(n_in, n_out, scale, align_corners, dtype):
+    if n_out == n_in:
+        return [(_C.arange(n_out), None)]
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
+    j = _C.arange(n_out, dtype=dtype)
+    src = j * s if align_corners else ((j + 0.5) * s - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    lam = (src - i0.to(dtype)).clamp(0, 1)
+    i1 = i0 + (i0 < n_in - 1).long()
+    return [(i0, 1 - lam), (i1, lam)]
+
+
+def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
+    j = _C.arange(n_out, dtype=dtype)
+    src = j * s if align_corners else (j + 0.5) * s - 0.5  # not clamped at 0 for cubic
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    t = (src - i0.to(dtype)).clamp(0, 1)
+    a = -0.75  # PyTorch's (and OpenCV's) cubic convolution constant
+
+    def near(x):  # |x| <= 1
+        return ((x * (a + 2) - (a + 3)) * x * x) + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    return [((i0 + (k - 1)).clamp(0, n_in - 1), w) for k, w in enumerate(weights)]
+
+
+def _area_taps(n_in, n_out):
+    # adaptive average pooling: output i averages [floor(i*in/out), ceil((i+1)*in/out))
+    taps = []
+    starts = [(i * n_in) // n_out for i in range(n_out)]
+    ends = [-((-(i + 1) * n_in) // n_out) for i in range(n_out)]
+    width = max(e - s for s, e in zip(starts, ends))
+    for k in range(width):  # tap k reads start + k, weighted 1/len where inside the window
+        idx = [min(s + k, e - 1) for s, e in zip(starts, ends)]
+        w = [1.0 / (e - s) if s + k < e else 0.0 for s, e in zip(starts, ends)]
+        taps.append((_C.tensor(idx, dtype=_C.int64), _C.tensor(w, dtype=_C.float64)))
+    return taps
+
+
+def _apply_taps(x, d, taps):
+    out = None
+    shape = [1] * x.dim()
+    shape[d] = -1
+    for idx, w in taps:
+        term = x.index_select(d, idx)
+        if w is not None:
+            term = term * w.to(x.dtype).view(*shape)
+        out = term if out is None else out + term
+    return out
+
+
+def _interp_sizes(input, size, scale_factor, recompute_scale_factor):
+    nd = input.dim() - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                    f"dimensions of {spatial} and output size of {size}. Please provide input tensor in "
+                    "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(s, int) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            out = list(size)
+        else:
+            if not isinstance(size, int):
+                raise TypeError(f"expected size to be an int or a tuple of ints, but got {type(size).__name__}")
+            out = [size] * nd
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        return out, [None] * nd
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if isinstance(scale_factor, (list, tuple)):
+        if len(scale_factor) != nd:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                f"spatial dimensions of {spatial} and scale_factor of shape {scale_factor}. Please provide input "
+                "tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+        scales = [float(s) for s in scale_factor]
+    else:
+        scales = [float(scale_factor)] * nd
+    out = [int(math.floor(n * s)) if recompute_scale_factor else int(n * s) for n, s in zip(spatial, scales)]
+    # recompute_scale_factor: the kernel derives the scale from the integer sizes instead
+    return out, [None] * nd if recompute_scale_factor else scales
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if not 3 <= input.dim() <= 5:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: {_INTERP_MODES} (got {mode})")
+    # "area" always derives its scale from the output size, like PyTorch
+    recompute = recompute_scale_factor or (mode == "area" and size is None)
+    out_sizes, scales = _interp_sizes(input, size, scale_factor, recompute)
+    if antialias:
+        if not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                             "requires a 4-D tensor as input")
+        raise NotImplementedError("interpolate(antialias=True) is not supported by ferrotorch yet")
+    nd = input.dim() - 2
+    if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != nd or mode == "bicubic" and nd != 2:
+        if mode == "bicubic":
+            raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                      f"for the modes: {_INTERP_MODES} (got {mode})")
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "area", "bicubic") and mode not in _LINEAR_DIMS:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: {_INTERP_MODES} (got {mode})")
+    spatial = list(input.shape[2:])
+    if min(spatial + out_sizes) <= 0:
+        labels = _PAD_LABELS[:nd][::-1]
+        i_txt = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, spatial))
+        o_txt = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, out_sizes))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({i_txt})"
+                           f"{' and' if nd == 1 else ''} output ({o_txt})")
+    if input.size(1) == 0:
+        raise RuntimeError(f"Non-empty {input.dim()}D data tensor expected but got a tensor with sizes "
+                           f"{list(input.shape)}")
+    nearest = mode in ("nearest", "nearest-exact")
+    if not input.is_floating_point() and not (nearest and input.dtype == _C.uint8):
+        kernel = "compute_indices_weights_nearest" if nearest else f"compute_indices_weights_{'cubic' if mode == 'bicubic' else 'linear'}"
+        if mode == "area":
+            kernel = "adaptive_avg_pool2d"
+        _float_only(input, kernel)
+    # the kernel's compute dtype: float for float32/16 inputs, double for double
+    cdt = _C.float64 if input.dtype == _C.float64 else _C.float32
+    out = input
+    for i in range(nd):
+        d, n_in, n_out, s = 2 + i, spatial[i], out_sizes[i], scales[i]
+        if nearest:
+            taps = _nearest_taps(n_in, n_out, s, mode == "nearest-exact")
+        elif mode == "area":
+            taps = _area_taps(n_in, n_out)
+        elif mode == "bicubic":
+            taps = _cubic_taps(n_in, n_out, s, align_corners, cdt)
+        else:
+            taps = _linear_taps(n_in, n_out, s, align_corners, cdt)
+        out = _apply_taps(out, d, taps)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
