@@ -185,8 +185,8 @@ def test_gradcheck():
     w = T(RNG.uniform(0.5, 2, (3, 4)))
     assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, weight=w), (p, t))
     assert gradgradcheck(lambda a: F.binary_cross_entropy(a, t.detach()), (p,))
-    pw = T(RNG.uniform(0.5, 3, 4), requires_grad=True)
-    assert gradcheck(lambda a, b, c: F.binary_cross_entropy_with_logits(a, b, w, pos_weight=c), (x, t, pw))
+    pw = T(RNG.uniform(0.5, 3, 4))
+    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, w, pos_weight=pw), (x, t))
     assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t.detach()), (x,))
     lp = T(np.log(RNG.dirichlet(np.ones(4), size=3)), requires_grad=True)
     assert gradcheck(lambda a, b: F.kl_div(a, b, reduction="batchmean"), (lp, p))
@@ -278,3 +278,11 @@ def test_errors_and_warnings():
     with pytest.raises(RuntimeError, match="^The anchor, positive, and negative tensors are expected to have the same "
                        "number of dimensions, but got: anchor 2D, positive 2D, and negative 3D inputs$"):
         F.triplet_margin_loss(x, x, torch.rand(2, 3, 4))
+    w = torch.rand(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^The function 'binary_cross_entropy' is not differentiable with respect "
+                       "to argument 'weight'. This input cannot have requires_grad True.$"):
+        F.binary_cross_entropy(x, x, weight=w)
+    with pytest.raises(RuntimeError, match="argument 'pos_weight'"):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=w)
+    with torch.no_grad():
+        F.binary_cross_entropy(x, x, weight=w)  # the check belongs to autograd

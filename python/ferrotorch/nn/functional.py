@@ -344,6 +344,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction)
 
 
+def _not_differentiable(fn, name, t):
+    if t is not None and t.requires_grad and _C.is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{name}'. "
+                           "This input cannot have requires_grad True.")
+
+
 def _check_target_dtype(input, target):
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_SCALAR_NAMES[str(target.dtype)]} but expected "
@@ -384,6 +390,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             "Please ensure they have the same size."
         )
     _float_only(input, "binary_cross_entropy")
+    _not_differentiable("binary_cross_entropy", "weight", weight)
     _check_target_dtype(input, target)
     if not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -401,6 +408,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     _float_only(input, "log_sigmoid_cpu")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     # PyTorch's form: (1 - t) x - w_log * logsigmoid(x), w_log = 1 + (pos_weight - 1) t
     log_sig = logsigmoid(input)
     if pos_weight is not None:
