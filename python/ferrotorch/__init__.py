@@ -41,6 +41,7 @@ from ._C import (  # noqa: F401
 )
 from ._pyhelpers import Size  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds named ops to Tensor)
+from . import _pickling  # noqa: F401  (Tensor and device pickle)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from ._C import is_grad_enabled, is_inference_mode_enabled  # noqa: F401
@@ -48,6 +49,7 @@ from . import cuda  # noqa: F401
 from . import nn  # noqa: F401
 from . import linalg  # noqa: F401
 from ._functions import *  # noqa: F401,F403
+from . import utils  # noqa: F401  (after _functions: utils.data uses stack etc.)
 
 # dtypes and their aliases
 float32 = _C.float32

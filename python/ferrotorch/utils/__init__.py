@@ -1,0 +1,2 @@
+"""``ferrotorch.utils``: data loading (``utils.data``)."""
+from . import data  # noqa: F401
