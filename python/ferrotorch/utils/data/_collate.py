@@ -26,7 +26,9 @@ def default_convert(data):
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "string_"):
         if elem_type.__name__ == "ndarray" and np_str_obj_array_pattern.search(data.dtype.str) is not None:
             return data
-        return ferrotorch.as_tensor(data)
+        # np.asarray: a numpy scalar's own array interface points at a temporary
+        # that ferrotorch.as_tensor does not keep alive
+        return ferrotorch.as_tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         return _rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple

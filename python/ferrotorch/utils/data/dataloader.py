@@ -6,7 +6,6 @@ Workers (``num_workers > 0``) each get an index queue; the main process keeps
 results arriving on one shared result queue by task id. Results travel
 pickled (see ``ferrotorch._pickling`` for tensors). A blocked main process
 polls the workers' liveness, so a dead worker raises instead of hanging."""
-import atexit
 import itertools
 import math
 import multiprocessing
@@ -15,6 +14,7 @@ import pickle
 import queue
 import time
 import warnings
+import weakref
 from typing import Generic, TypeVar
 
 import ferrotorch
@@ -29,19 +29,6 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]
 
 T_co = TypeVar("T_co", covariant=True)
-
-# Set at interpreter exit: iterators finalized then leave their daemonic
-# workers to multiprocessing's own exit handler.
-_python_exiting = False
-
-
-def _set_python_exiting():
-    global _python_exiting
-    _python_exiting = True
-
-
-atexit.register(_set_python_exiting)
-
 
 class _InfiniteConstantSampler(Sampler):
     """The "indices" of an iterable dataset: None forever."""
@@ -184,7 +171,8 @@ class DataLoader(Generic[T_co]):
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
+            # a new pool when none exists yet or the last one was shut down (a worker died)
+            if self._iterator is None or not self._iterator._shutdown_workers.alive:
                 self._iterator = self._get_iterator()
             else:
                 self._iterator._reset(self)
@@ -311,10 +299,14 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         if self._prefetch_factor <= 0:
             raise AssertionError("prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter")
         ctx = loader.multiprocessing_context or multiprocessing.get_context()
-        self._shutdown = False
         self._data_queue = ctx.Queue()
         self._workers_done_event = ctx.Event()
         self._index_queues, self._workers = [], []
+        # A finalizer rather than __del__: it runs once, also at interpreter
+        # exit, and holds the queues, so an iterator collected as part of a
+        # reference cycle (an exception's traceback) still reaches its workers.
+        self._shutdown_workers = weakref.finalize(
+            self, _stop_workers, self._workers, self._index_queues, self._workers_done_event, os.getpid())
         for i in range(self._num_workers):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()  # a dead worker must not block our exit
@@ -446,34 +438,31 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             data.reraise()
         return data
 
-    def _mark_worker_as_unavailable(self, worker_id, shutdown=False):
+    def _mark_worker_as_unavailable(self, worker_id):
         # None tells the worker to exit once it has drained its queue
         self._index_queues[worker_id].put(None)
         self._workers_status[worker_id] = False
 
-    def _shutdown_workers(self):
-        if _python_exiting or self._shutdown:
-            return
-        self._shutdown = True
-        try:
-            self._workers_done_event.set()
-            for worker_id in range(len(self._workers)):
-                if self._persistent_workers or self._workers_status[worker_id]:
-                    self._mark_worker_as_unavailable(worker_id, shutdown=True)
-            for w in self._workers:
-                w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
-            for q in self._index_queues:
-                q.cancel_join_thread()
-                q.close()
-        finally:
-            for w in self._workers:
-                if w.is_alive():
-                    w.terminate()
-                    w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
 
-    def __del__(self):
-        if hasattr(self, "_workers"):
-            self._shutdown_workers()
+def _stop_workers(workers, index_queues, done_event, owner_pid):
+    # a forked worker inherits the iterator; only its creator shuts it down
+    if os.getpid() != owner_pid:
+        return
+    try:
+        done_event.set()  # workers skip the tasks still queued
+        for w, q in zip(workers, index_queues):
+            if w.is_alive():
+                q.put(None)
+        for w in workers:
+            w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
+        for q in index_queues:
+            q.cancel_join_thread()
+            q.close()
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+                w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
 
 
 def _death_cause(w):
