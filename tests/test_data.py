@@ -3,6 +3,7 @@ the main process and with worker processes, and Tensor pickling. References:
 hand-computed orders and lengths (PyTorch's documented rules), numpy arrays,
 PyTorch's messages, and seed values produced by PyTorch's worker seeding."""
 import collections
+import copy
 import gc
 import math
 import multiprocessing
@@ -196,6 +197,19 @@ def test_pickle_scalar_empty_grad_subclass_device():
     back = pickle.loads(pickle.dumps(sub))
     assert type(back) is Sub and back.note == "kept" and back.tolist() == [0, 1, 2]
     assert str(pickle.loads(pickle.dumps(torch.device("cpu")))) == "cpu"
+
+
+def test_copy_shares_memory_deepcopy_does_not():
+    t = torch.zeros(3, requires_grad=True)
+    c = copy.copy(t)
+    assert c.requires_grad and c.is_leaf
+    with torch.no_grad():
+        c[0] = 5.0
+    assert t.tolist() == [5.0, 0.0, 0.0]  # as PyTorch
+    d = copy.deepcopy(t)
+    with torch.no_grad():
+        d[1] = 7.0
+    assert t.tolist() == [5.0, 0.0, 0.0] and d.tolist() == [5.0, 7.0, 0.0] and d.requires_grad
 
 
 # ------------------------------------------------------------------ datasets
@@ -531,6 +545,13 @@ def test_workers_match_single_process():
         for g, r in zip(got, ref):
             assert all(gt.dtype == rt.dtype and gt.tolist() == rt.tolist() for gt, rt in zip(g, r))
     assert multiprocessing.active_children() == []  # finished epochs leave no worker behind
+
+
+def test_prefetch_factor_bounds_tasks_in_flight():
+    it = iter(DataLoader(Range(20), batch_size=2, num_workers=2, prefetch_factor=3))
+    assert it._send_idx == 6  # prefetch_factor tasks per worker sent up front
+    assert next(it).tolist() == [0, 1] and it._send_idx == 7  # one more per batch returned
+    assert [b.tolist() for b in it][-1] == [18, 19] and it._send_idx == 10
 
 
 def test_worker_info_seeds_and_init_fn():

@@ -54,5 +54,18 @@ def _reduce_ex(self, protocol):
     return _rebuild_subclass, (type(self), data, name, self.requires_grad, dict(getattr(self, "__dict__", {})))
 
 
+def _copy(self):
+    # copy.copy shares memory in PyTorch (its pickle arguments hold the storage
+    # itself); the pickle path above would copy the elements
+    t = self.detach()
+    if type(self) is not Tensor:
+        t = Tensor.__new__(type(self), t)
+        t.__dict__.update(getattr(self, "__dict__", {}))
+    if self.requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 Tensor.__reduce_ex__ = _reduce_ex
+Tensor.__copy__ = _copy
 device.__reduce__ = lambda self: (device, (str(self),))

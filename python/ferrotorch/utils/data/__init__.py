@@ -1,7 +1,7 @@
 """``ferrotorch.utils.data``: datasets, samplers, collation and DataLoader,
 with PyTorch's ``torch.utils.data`` API."""
 from ._collate import default_collate, default_convert
-from ._worker import WorkerInfo, get_worker_info
+from ._worker import get_worker_info
 from .dataloader import DataLoader
 from .dataset import (
     ChainDataset,
@@ -25,5 +25,5 @@ from .sampler import (
 __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
     "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
-    "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert", "get_worker_info", "random_split",
+    "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]

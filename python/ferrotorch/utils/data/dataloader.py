@@ -227,6 +227,12 @@ class _BaseDataLoaderIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                f"ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=2,
+            )
         if loader.pin_memory:
             if ferrotorch.cuda.is_available():
                 raise NotImplementedError("pin_memory=True: ferrotorch has no pinned host memory yet")
