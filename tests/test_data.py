@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -149,6 +148,10 @@ class BigOp(Range):
         return float(torch.ones(300, 300).add(i).sum().item())
 
 
+class Sub(torch.Tensor):
+    """A Tensor subclass with instance attributes (pickled by class name)."""
+
+
 def tag_worker(worker_id):
     get_worker_info().dataset.tag = 100 + worker_id
 
@@ -186,12 +189,6 @@ def test_pickle_scalar_empty_grad_subclass_device():
     assert y.requires_grad and y.is_leaf and y.grad_fn is None and y.tolist() == [2.0, 4.0]
     p = pickle.loads(pickle.dumps(torch.nn.Parameter(torch.ones(2), requires_grad=False)))
     assert type(p) is torch.nn.Parameter and not p.requires_grad and p.tolist() == [1.0, 1.0]
-
-    class Sub(torch.Tensor):
-        pass
-
-    globals()["Sub"] = Sub  # picklable by name
-    Sub.__qualname__ = "Sub"
     sub = Sub(torch.arange(3))
     sub.note = "kept"
     back = pickle.loads(pickle.dumps(sub))
