@@ -258,7 +258,7 @@ def _no_grad_embedding_renorm_(weight, input, max_norm, norm_type):
             return weight
         rows = weight.index_select(0, idx)
         norms = rows.norm(norm_type, dim=1)
-        scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), _C.ones_like(norms))
+        scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), _C.full_like(norms, 1.0))
         weight[idx] = rows * scale.unsqueeze(1)
     return weight
 

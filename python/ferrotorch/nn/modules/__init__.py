@@ -9,3 +9,4 @@ from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Bilinear, NonDynamicallyQuantizableLinear  # noqa: F401
 from .normalization import GroupNorm, LayerNorm  # noqa: F401
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
