@@ -139,6 +139,19 @@ def test_batchnorm_reprs_and_errors():
     nn.BatchNorm1d(3).eval()(torch.randn(1, 3))  # one value per channel is fine in eval
 
 
+def test_norms_take_half_input_with_float_parameters():
+    x = RNG.standard_normal((4, 3))
+    xh = torch.tensor(x).half()
+    xr = xh.double().numpy()
+    for m, ref in ((nn.BatchNorm1d(3), (xr - xr.mean(0)) / np.sqrt(xr.var(0) + 1e-5)),
+                   (nn.LayerNorm(3), np_layer_norm(xr, 1)), (nn.GroupNorm(1, 3), np_layer_norm(xr, 1))):
+        got = m(xh)
+        assert got.dtype == torch.float16  # computed in float32, returned in the input's dtype
+        np.testing.assert_allclose(got.double().detach().numpy(), ref, rtol=2e-3, atol=2e-3)
+        with pytest.raises(RuntimeError, match="mixed dtype \\(CPU\\): all inputs must share same datatype."):
+            m(t64(x))
+
+
 def np_layer_norm(x, n, w=None, b=None, eps=1e-5):
     axes = tuple(range(x.ndim - n, x.ndim))
     y = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + eps)

@@ -160,6 +160,17 @@ def _check_channel_vector(t, name, channels):
         raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
 
 
+def _norm_dtypes(input, *params):
+    """float32 parameters may normalise half/bfloat16 input (computed in
+    float32, as PyTorch's CPU kernels accumulate); other dtypes must agree.
+    Returns the compute dtype."""
+    low = input.dtype in (_C.float16, _C.bfloat16)
+    for p in params:
+        if p is not None and p.dtype != input.dtype and not (low and p.dtype == _C.float32):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    return _C.float32 if low else input.dtype
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     if training:
         _verify_batch_size(input.size())
@@ -170,11 +181,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = input.size(1)
     for t, name in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"), (running_var, "running_var")):
         _check_channel_vector(t, name, c)
+    dtype = _norm_dtypes(input, weight, bias, running_mean, running_var)
+    x = input.to(dtype)
     shape = [1, c] + [1] * (input.dim() - 2)
     if training:
         dims = [0] + list(range(2, input.dim()))
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, unbiased=False, keepdim=True)  # normalisation uses the biased variance
+        mean = x.mean(dims, keepdim=True)
+        var = x.var(dims, unbiased=False, keepdim=True)  # normalisation uses the biased variance
         with _no_grad():
             if running_mean is not None:
                 running_mean.mul_(1 - momentum).add_(mean.detach().reshape(c).to(running_mean.dtype) * momentum)
@@ -187,13 +200,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("running_mean must be defined in evaluation mode")
         if running_var is None:
             raise RuntimeError("running_var must be defined in evaluation mode")
-        mean, var = running_mean.view(shape), running_var.view(shape)
-    out = (input - mean) * (var + eps).rsqrt()
+        mean, var = running_mean.view(shape).to(dtype), running_var.view(shape).to(dtype)
+    out = (x - mean) * (var + eps).rsqrt()
     if weight is not None:
-        out = out * weight.view(shape)
+        out = out * weight.to(dtype).view(shape)
     if bias is not None:
-        out = out + bias.view(shape)
-    return out
+        out = out + bias.to(dtype).view(shape)
+    return out.to(input.dtype)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -206,15 +219,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(t.shape)} and normalized_shape = {list(shape)}")
+    dtype = _norm_dtypes(input, weight, bias)
+    x = input.to(dtype)
     dims = tuple(range(-n, 0))
-    mean = input.mean(dims, keepdim=True)
-    var = input.var(dims, unbiased=False, keepdim=True)
-    out = (input - mean) * (var + eps).rsqrt()
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    out = (x - mean) * (var + eps).rsqrt()
     if weight is not None:
-        out = out * weight
+        out = out * weight.to(dtype)
     if bias is not None:
-        out = out + bias
-    return out
+        out = out + bias.to(dtype)
+    return out.to(input.dtype)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -229,16 +244,17 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
-    x = input.reshape(n, num_groups, -1)
+    dtype = _norm_dtypes(input, weight, bias)
+    x = input.to(dtype).reshape(n, num_groups, -1)
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     out = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)
     shape = [1, c] + [1] * (input.dim() - 2)
     if weight is not None:
-        out = out * weight.view(shape)
+        out = out * weight.to(dtype).view(shape)
     if bias is not None:
-        out = out + bias.view(shape)
-    return out
+        out = out + bias.to(dtype).view(shape)
+    return out.to(input.dtype)
 
 
 _INDEX_DTYPES = (_C.int64, _C.int32)
