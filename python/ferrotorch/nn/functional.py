@@ -140,7 +140,7 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.numel()} but expected {out_f}")
     lead = tuple(input1.shape[:-1])
     x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
-    t = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).view(-1, out_f, in2)
+    t = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).view(x1.size(0), out_f, in2)
     out = (t * x2.unsqueeze(1)).sum(-1)
     if bias is not None:
         out = out + bias
@@ -245,7 +245,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     dtype = _norm_dtypes(input, weight, bias)
-    x = input.to(dtype).reshape(n, num_groups, -1)
+    x = input.to(dtype).reshape(n, num_groups, c // num_groups * _math.prod(input.shape[2:]))
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     out = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)
@@ -755,7 +755,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
         out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, out_proj_weight.size(0))
         weights = weights.view(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(1)
@@ -763,13 +763,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             out, weights = out.squeeze(1), weights.squeeze(0)
         return out, weights
     if attn_mask is not None:
-        attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 else attn_mask.view(bsz, num_heads, -1, src_len)
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 else attn_mask.view(bsz, num_heads, tgt_len, src_len)
     q = q.view(bsz, num_heads, tgt_len, head_dim)
     k = k.view(bsz, num_heads, src_len, head_dim)
     v = v.view(bsz, num_heads, src_len, head_dim)
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, out_proj_weight.size(0))
     if not is_batched:
         out = out.squeeze(1)
     return out, None

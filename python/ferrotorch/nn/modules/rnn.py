@@ -255,8 +255,8 @@ class RNNBase(Module):
         self._check_states(input, hx, None)
         x = input.transpose(0, 1) if self.batch_first else input
         steps = x.size(0)
-        out, hn = self._run(x.reshape(steps * batch, -1), [batch] * steps, hx)
-        out = out.view(steps, batch, -1)
+        out, hn = self._run(x.reshape(steps * batch, x.size(-1)), [batch] * steps, hx)
+        out = out.view(steps, batch, out.size(-1))
         if self.batch_first:
             out = out.transpose(0, 1)
         if not is_batched:
