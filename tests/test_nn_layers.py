@@ -255,6 +255,8 @@ def test_embedding_module():
         nn.Embedding.from_pretrained(torch.ones(3))
     with pytest.raises(AssertionError, match="Shape of weight does not match num_embeddings and embedding_dim"):
         nn.Embedding(3, 2, _weight=torch.ones(3, 3))
+    with pytest.raises(NotImplementedError, match="sparse gradients"):
+        nn.Embedding(3, 2, sparse=True)(torch.tensor([1]))
     with pytest.raises(IndexError, match="index out of range in self"):
         m(torch.tensor([10]))
     with pytest.raises(IndexError, match="index out of range in self"):

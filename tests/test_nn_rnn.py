@@ -240,6 +240,10 @@ def test_rnn_errors():
         nn.GRU(3, 4)(torch.randn(5, 2, 3), torch.randn(1, 3, 4))
     with pytest.raises(RuntimeError, match="For batched 3-D input, hx should also be 3-D but got 2-D tensor"):
         nn.GRU(3, 4)(torch.randn(5, 2, 3), torch.randn(3, 4))
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+        nn.RNN(2, 3)(torch.zeros(0, 2, 2))
+    out, h = nn.LSTM(2, 3)(torch.zeros(4, 0, 2))  # an empty batch runs and returns empty results
+    assert tuple(out.shape) == (4, 0, 3) and tuple(h[0].shape) == (1, 0, 3)
     cell = nn.RNNCell(3, 4)
     with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 5 expected 3"):
         cell(torch.randn(2, 5))

@@ -154,6 +154,8 @@ def test_mha_errors_and_gradcheck():
         m(x, x, x, key_padding_mask=torch.zeros(3, dtype=torch.bool))
     with pytest.raises(AssertionError, match="only bool and floating types of attn_mask are supported"):
         m(x, x, x, attn_mask=torch.zeros(3, 3, dtype=torch.int64))
+    out, w = m(torch.zeros(0, 2, 4), torch.zeros(0, 2, 4), torch.zeros(0, 2, 4))  # empty sequences
+    assert tuple(out.shape) == (0, 2, 4) and tuple(w.shape) == (2, 0, 0)
     md = nn.MultiheadAttention(4, 2, dtype=torch.float64)
     q = torch.tensor(RNG.standard_normal((3, 2, 4)), requires_grad=True)
     kv = torch.tensor(RNG.standard_normal((5, 2, 4)), requires_grad=True)

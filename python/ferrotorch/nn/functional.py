@@ -279,14 +279,19 @@ def _no_grad_embedding_renorm_(weight, input, max_norm, norm_type):
     return weight
 
 
-def _lookup(weight, flat, grad_scale=None):
+def _lookup(weight, flat, grad_scale=None, keep=None):
     """``weight[flat]`` whose gradient rows are multiplied by ``grad_scale``
-    (forward values unchanged): rows_d + (rows - rows_d) * s is exactly rows."""
+    and dropped where ``keep`` is False; the forward values are unchanged
+    (rows_d + (rows - rows_d) * s is exactly rows)."""
     rows = weight.index_select(0, flat)
-    if grad_scale is None or not rows.requires_grad:
+    if not rows.requires_grad:
         return rows
     rows_d = rows.detach()
-    return rows_d + (rows - rows_d) * grad_scale.unsqueeze(1)
+    if grad_scale is not None:
+        rows = rows_d + (rows - rows_d) * grad_scale.unsqueeze(1)
+    if keep is not None:
+        rows = _C.where(keep.unsqueeze(1), rows, rows_d)
+    return rows
 
 
 def _freq_scale(flat, dtype):
@@ -312,12 +317,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
-    scale = None
-    if scale_grad_by_freq or padding_idx is not None:
-        scale = _freq_scale(flat, weight.dtype) if scale_grad_by_freq else _C.ones(flat.numel(), dtype=weight.dtype)
-        if padding_idx is not None:  # the padding row gets no gradient
-            scale = scale.masked_fill(flat == padding_idx, 0.0)
-    return _lookup(weight, flat, scale).view(*input.shape, weight.size(1))
+    scale = _freq_scale(flat, weight.dtype) if scale_grad_by_freq else None
+    keep = None if padding_idx is None else flat != padding_idx  # the padding row gets no gradient
+    return _lookup(weight, flat, scale, keep).view(*input.shape, weight.size(1))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
