@@ -8,6 +8,7 @@ mod dtype;
 mod errors;
 mod functions;
 mod index_ops;
+mod nn_ops;
 mod shape_ops;
 mod tensor;
 mod tensor_ops;
@@ -74,5 +75,12 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shape_ops::broadcast_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(shape_ops::meshgrid, m)?)?;
     m.add_function(wrap_pyfunction!(shape_ops::einsum, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::convolution, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_max_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_avg_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_adaptive_avg_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_adaptive_max_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_unfold, m)?)?;
+    m.add_function(wrap_pyfunction!(nn_ops::_fold, m)?)?;
     Ok(())
 }

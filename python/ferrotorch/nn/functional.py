@@ -4,6 +4,10 @@ differentiable tensor ops. Sections group the functions by family."""
 from .. import _C
 
 # ---------------------------------------------------------------- activations
+import math  # noqa: E402  (imports of this section's functions)
+import warnings  # noqa: E402
+
+from .. import autograd as _autograd  # noqa: E402
 
 
 def linear(input, weight, bias=None):
@@ -26,6 +30,196 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(_softmax_dim(input.dim()) if dim is None else dim, dtype=dtype)
+
+
+# PyTorch's ScalarType names, used in its "not implemented for 'Long'" errors
+_SCALAR_NAMES = {
+    "torch.float32": "Float", "torch.float64": "Double", "torch.float16": "Half", "torch.bfloat16": "BFloat16",
+    "torch.int64": "Long", "torch.int32": "Int", "torch.int16": "Short", "torch.int8": "Char",
+    "torch.uint8": "Byte", "torch.bool": "Bool",
+}
+
+
+def _float_only(input, kernel):
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_NAMES[str(input.dtype)]}\'')
+
+
+def _apply(input, fn, inplace):
+    """Runs ``fn`` out of place; ``inplace`` writes the result back with ``copy_``.
+    Under autograd ``fn`` reads a clone, so the write does not invalidate the
+    tensors ``fn`` saved for backward (``copy_`` also rejects leaves as PyTorch)."""
+    if not inplace:
+        return fn(input)
+    src = input.clone() if input.requires_grad and _C.is_grad_enabled() else input
+    return input.copy_(fn(src))
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _float_only(input, "GeluKernelImpl")
+    if approximate == "tanh":
+        inner = (input + input ** 3 * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    return input * 0.5 * ((input * (1.0 / math.sqrt(2.0))).erf() + 1)
+
+
+def silu(input, inplace=False):
+    _float_only(input, "silu_cpu")
+    return _apply(input, lambda x: x * x.sigmoid(), inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _float_only(input, "leaky_relu_cpu")
+    # x > 0 picks the slope at 0, as PyTorch's gradient does
+    return _apply(input, lambda x: _C.where(x > 0, x, x * negative_slope), inplace)
+
+
+def _elu(x, alpha, scale, input_scale):
+    # expm1 reads x clamped to <= 0 so the unused branch cannot overflow into a NaN gradient
+    neg = (x.clamp(max=0) * input_scale).expm1() * (alpha * scale)
+    return _C.where(x > 0, x * scale, neg)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _float_only(input, "elu_cpu")
+    return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    _float_only(input, "elu_cpu")
+    return _apply(input, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    _float_only(input, "elu_cpu")
+    return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _float_only(input, "softplus_cpu")
+    bx = input * beta
+    # PyTorch's formula; the clamp keeps exp finite in the branch `where` discards
+    soft = bx.clamp(max=threshold).exp().log1p() / beta
+    return _C.where(bx > threshold, input, soft)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype == _C.bool:
+        raise NotImplementedError("Bool inputs not supported for hardtanh")
+
+    def f(x):
+        # masked_fill, not clamp: PyTorch's gradient is zero at the bounds themselves
+        return x.masked_fill(x <= min_val, min_val).masked_fill(x >= max_val, max_val)
+
+    return _apply(input, f, inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def mish(input, inplace=False):
+    _float_only(input, "mish_cpu")
+    return _apply(input, lambda x: x * softplus(x).tanh(), inplace)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    _float_only(input, "glu_cpu")
+    d = dim + input.dim() if -input.dim() <= dim < 0 else dim
+    n = input.size(dim)
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.narrow(dim, 0, n // 2), input.narrow(dim, n // 2, n // 2)
+    return a * b.sigmoid()
+
+
+def hardsigmoid(input, inplace=False):
+    _float_only(input, "hardsigmoid_cpu")
+    return _apply(input, lambda x: (x / 6 + 0.5).masked_fill(x <= -3, 0.0).masked_fill(x >= 3, 1.0), inplace)
+
+
+def hardswish(input, inplace=False):
+    _float_only(input, "hardswish_cpu")
+    # PyTorch's piecewise gradient: 0 for x <= -3, x/3 + 1/2 inside, 1 from x = 3 on
+    return _apply(input, lambda x: _C.where(x < 3, x * (x + 3) / 6, x).masked_fill(x <= -3, 0.0), inplace)
+
+
+def logsigmoid(input):
+    _float_only(input, "log_sigmoid_cpu")
+    # min(x, 0) - log1p(exp(-|x|)) per branch; each branch's exp sees only values <= 0
+    neg = input.clamp(max=0)
+    pos = input.clamp(min=0)
+    return _C.where(input < 0, neg - neg.exp().log1p(), -(-pos).exp().log1p())
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def threshold(input, threshold, value, inplace=False):
+    # ~(x > threshold) also replaces NaN, as PyTorch's kernel does
+    return _apply(input, lambda x: x.masked_fill(~(x > threshold), value), inplace)
+
+
+def _check_lambd(input, lambd):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be in range [0, 3.40282e+38] for input dtype "
+                           f"{_SCALAR_NAMES[str(input.dtype)]}, but found {lambd:g}")
+
+
+def hardshrink(input, lambd=0.5):
+    _float_only(input, "hardshrink_cpu")
+    _check_lambd(input, lambd)
+    return input.masked_fill(input.abs() <= lambd, 0.0)
+
+
+def softshrink(input, lambd=0.5):
+    _float_only(input, "softshrink_check")
+    _check_lambd(input, lambd)
+    shrunk = input - input.sign() * lambd
+    return shrunk.masked_fill(input.abs() <= lambd, 0.0)
+
+
+def prelu(input, weight):
+    channels = input.size(1) if input.dim() >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError("Mismatch of parameter numbers and input channel size. "
+                           f"Found parameter numbers = {weight.numel()} and channel size = {channels}.")
+    if weight.numel() != 1:
+        weight = weight.reshape(channels, *([1] * (input.dim() - 2)))
+    elif input.dim() > 0:
+        weight = weight.reshape(*([1] * input.dim()))
+    else:
+        weight = weight.reshape(())
+    return _C.where(input > 0, input, input * weight)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return (-input).softmax(_softmax_dim(input.dim()) if dim is None else dim, dtype=dtype)
 
 
 # --------------------------------------------------------------------- losses
@@ -105,16 +299,308 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target) ** 2, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target).abs(), reduction)
 
 
+def _warn_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(diff, reduction)
+    return _reduce(_C.where(diff < beta, diff * diff * (0.5 / beta), diff - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    diff = (input - target).abs()
+    loss = _C.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError("Weights and input must have the same size.")
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _not_differentiable(fn, name, t):
+    if t is not None and t.requires_grad and _C.is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{name}'. "
+                           "This input cannot have requires_grad True.")
+
+
+def _check_target_dtype(input, target):
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_SCALAR_NAMES[str(target.dtype)]} but expected "
+                           f"{_SCALAR_NAMES[str(input.dtype)]}")
+
+
+class _BinaryCrossEntropy(_autograd.Function):
+    """Elementwise BCE with PyTorch's log clamp (>= -100) in forward and its
+    backward formula, whose denominator is clamped to 1e-12: inputs that
+    saturate at exactly 0 or 1 get finite gradients instead of NaN."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        log_x = input.log().clamp(min=-100)
+        log_1mx = (-input).log1p().clamp(min=-100)
+        return -(target * log_x + (1 - target) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad * (input - target) / (input * (1 - input)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:  # -logit(input)
+            grad_target = grad * ((-input).log1p() - input.log())
+        return grad_input, grad_target
+
+
+_BinaryCrossEntropy.__name__ = "BinaryCrossEntropy"  # grad_fn: BinaryCrossEntropyBackward, as PyTorch's
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
+            "Please ensure they have the same size."
+        )
+    _float_only(input, "binary_cross_entropy")
+    _not_differentiable("binary_cross_entropy", "weight", weight)
+    _check_target_dtype(input, target)
+    if not bool(((input >= 0) & (input <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not bool(((target >= 0) & (target <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _float_only(input, "log_sigmoid_cpu")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    # PyTorch's form: (1 - t) x - w_log * logsigmoid(x), w_log = 1 + (pos_weight - 1) t
+    log_sig = logsigmoid(input)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t == 0; log reads 1 there so its gradient stays finite
+        loss = target * _C.where(target == 0, 1.0, target).log() - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.size(0) if input.dim() != 0 else total
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tdim = target.dim()
+    if tdim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != tdim + 1 or input2.dim() != tdim + 1:
+        raise RuntimeError(
+            f"{tdim}D target tensor expects {tdim + 1}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
+    eps = 1e-12  # PyTorch's EPSILON, added to both squared magnitudes
+    prod = (input1 * input2).sum(tdim)
+    mag1 = (input1 * input1).sum(tdim) + eps
+    mag2 = (input2 * input2).sum(tdim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    pos = _C.where(target == 1, 1 - cos, 0.0)
+    neg = _C.where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, po, n = anchor.dim(), positive.dim(), negative.dim()
+    if not a == po == n:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a}D, positive {po}D, and negative {n}D inputs"
+        )
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
 # ------------------------------------------- convolution, pooling, fold/unfold
+def _seq(v, n):
+    """An int or a sequence as a list of n ints (PyTorch's _ntuple)."""
+    if isinstance(v, (list, tuple)):
+        return [int(x) for x in v]
+    return [int(v)] * n
+
+
+def _pad_arg(padding, n):
+    return padding if isinstance(padding, str) else _seq(padding, n)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 1), _pad_arg(padding, 1), _seq(dilation, 1),
+                          False, [0], groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 2), _pad_arg(padding, 2), _seq(dilation, 2),
+                          False, [0, 0], groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 1), _seq(padding, 1), _seq(dilation, 1),
+                          True, _seq(output_padding, 1), groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _C.convolution(input, weight, bias, _seq(stride, 2), _seq(padding, 2), _seq(dilation, 2),
+                          True, _seq(output_padding, 2), groups)
+
+
+def _stride(stride, kernel_size, n):
+    # PyTorch: stride=None (or an empty list) means the kernel size
+    return [] if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _seq(stride, n)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return _C._max_pool(input, 1, _seq(kernel_size, 1), _stride(stride, kernel_size, 1), _seq(padding, 1),
+                        _seq(dilation, 1), ceil_mode)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return _C._max_pool(input, 2, _seq(kernel_size, 2), _stride(stride, kernel_size, 2), _seq(padding, 2),
+                        _seq(dilation, 2), ceil_mode)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _C._avg_pool(input, 1, _seq(kernel_size, 1), _stride(stride, kernel_size, 1), _seq(padding, 1),
+                        ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _C._avg_pool(input, 2, _seq(kernel_size, 2), _stride(stride, kernel_size, 2), _seq(padding, 2),
+                        ceil_mode, count_include_pad, divisor_override)
+
+
+def _adaptive_size(input, output_size, n):
+    # None entries keep the input's size along that dim
+    sizes = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * n
+    if len(sizes) != n:
+        raise ValueError(f"adaptive pooling: output_size must be an int or a tuple of {n} ints, got {output_size}")
+    return [input.shape[input.dim() - n + i] if s is None else int(s) for i, s in enumerate(sizes)]
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _C._adaptive_avg_pool(input, _adaptive_size(input, output_size, 1))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _C._adaptive_avg_pool(input, _adaptive_size(input, output_size, 2))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out = _C._adaptive_max_pool(input, _adaptive_size(input, output_size, 1))
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    out = _C._adaptive_max_pool(input, _adaptive_size(input, output_size, 2))
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    return _C._unfold(input, _seq(kernel_size, 2), _seq(dilation, 2), _seq(padding, 2), _seq(stride, 2))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    return _C._fold(input, _seq(output_size, 2), _seq(kernel_size, 2), _seq(dilation, 2), _seq(padding, 2),
+                    _seq(stride, 2))
+
 
 
 # -------------------------- normalization, embedding, dropout, attention
@@ -779,3 +1265,336 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 
 # ------------------------------------ padding, interpolation, one_hot, distance
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    # PyTorch adds eps to the difference (not to the norm) and reduces the last dim of the broadcast
+    dim = max(x1.dim(), x2.dim()) - 1
+    return (x1 - x2 + eps).norm(p, dim, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    dtype = _C.result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_SCALAR_NAMES[str(dtype)]}")
+    x1, x2 = _C.broadcast_tensors(x1.to(dtype), x2.to(dtype))
+    # PyTorch clamps the norms to eps under no_grad: the clamp sets values, gradients
+    # flow as if unclamped (n - n.detach() is an exact zero carrying the gradient)
+    n1, n2 = x1.norm(2, dim, True), x2.norm(2, dim, True)
+    n1 = n1.detach().clamp(min=eps) + (n1 - n1.detach())
+    n2 = n2.detach().clamp(min=eps) + (n2 - n2.detach())
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype != _C.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and int(tensor.max()) >= num_classes or num_classes < 1 and tensor.numel():
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == _C.arange(max(num_classes, 0))).long()
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_PAD_LABELS = ("W", "H", "D")  # the padded dims, last first
+
+
+def _narrow(x, d, start, length):
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    return x.narrow(d, start, length)
+
+
+def _pad_constant(x, pairs, value):
+    for i, (left, right) in enumerate(pairs):
+        d = x.dim() - 1 - i
+        # negative pads crop first, left then right, as PyTorch's constant_pad_nd
+        if left < 0:
+            x = _narrow(x, d, -left, x.size(d) + left)
+        if right < 0:
+            x = _narrow(x, d, 0, x.size(d) + right)
+        parts = []
+        for amount in (left, right):
+            shape = list(x.shape)
+            shape[d] = max(amount, 0)
+            parts.append(_C.full(tuple(shape), value, dtype=x.dtype) if amount > 0 else None)
+        parts = [p for p in (parts[0], x, parts[1]) if p is not None]
+        x = _C.cat(parts, d) if len(parts) > 1 else x
+    return x
+
+
+def _pad_indices(mode, n, left, right):
+    """Source index of every output position along one padded dim."""
+    out = n + left + right
+    if mode == "reflect":  # about the original edges; negative pads only crop
+        return [abs(u) if u < n else 2 * (n - 1) - u for u in range(-left, n + right)]
+    if mode == "replicate":
+        return [min(max(u, 0), n - 1) for u in range(-left, n + right)]
+    # circular: crop by the negative pads, then wrap around the cropped core
+    start, m = max(-left, 0), n - max(-left, 0) - max(-right, 0)
+    if out > 0 and m <= 0:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    return [start + (j - max(left, 0)) % m for j in range(out)]
+
+
+def _check_pad_sizes(x, mode, pairs):
+    k = len(pairs)
+    shape = list(x.shape)
+    spatial = shape[-k:][::-1]  # W, H, D
+    outs = [n + l + r for n, (l, r) in zip(spatial, pairs)]
+    if mode == "circular":
+        for n, (left, right), o in zip(spatial, pairs, outs):
+            if left > n or right > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if o < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        return
+    if any(s == 0 for s in shape[1 if x.dim() == k + 2 else 0:]):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {shape}")
+    if mode == "reflect":
+        for i, (n, (left, right)) in enumerate(zip(spatial, pairs)):
+            if left >= n or right >= n:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, "
+                    f"but got: padding ({left}, {right}) at dimension {x.dim() - 1 - i} of input {shape}")
+    if min(outs) < 1:
+        if k == 1:
+            raise RuntimeError(f"input (W: {spatial[0]}) is too small. Calculated output W: {outs[0]}")
+        labels = _PAD_LABELS[:k][::-1]
+        got = " ".join(f"{lab}: {o}" for lab, o in zip(labels, outs[::-1]))
+        inp = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, spatial[::-1]))
+        raise RuntimeError(f"Calculated output {got} must be >= 1 in every dimension (input {inp})")
+
+
+def pad(input, pad, mode="constant", value=None):
+    for i, p in enumerate(pad):
+        if not isinstance(p, int):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of "
+                            f"type {type(p).__name__} at pos {i}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]  # pairs[i] pads dim -1 - i
+    if mode == "constant":
+        return _pad_constant(input, pairs, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pairs)
+    if k not in (1, 2, 3) or input.dim() not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    _check_pad_sizes(input, mode, pairs)
+    out = input
+    for i, (left, right) in enumerate(pairs):
+        d = input.dim() - 1 - i
+        idx = _pad_indices(mode, input.size(d), left, right)
+        out = out.index_select(d, _C.tensor(idx, dtype=_C.int64))
+    return out
+
+
+_INTERP_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _source_scale(n_in, n_out, scale, align_corners, dtype):
+    """PyTorch's area_pixel_compute_scale in the kernel's compute dtype (a 0-d tensor)."""
+    if align_corners:
+        return _C.tensor(float(n_in - 1), dtype=dtype) / (n_out - 1) if n_out > 1 else _C.tensor(0.0, dtype=dtype)
+    if scale is not None and scale > 0:
+        return _C.tensor(1.0 / scale, dtype=dtype)
+    return _C.tensor(float(n_in), dtype=dtype) / n_out
+
+
+def _nearest_taps(n_in, n_out, scale, exact):
+    if not exact and n_out == n_in:
+        return [(_C.arange(n_out), None)]
+    if not exact and n_out == 2 * n_in:
+        return [(_C.arange(n_out) // 2, None)]
+    s = _source_scale(n_in, n_out, scale, False, _C.float32)  # PyTorch computes nearest indices in float
+    j = _C.arange(n_out, dtype=_C.float32)
+    src = ((j.double() + 0.5) * s.double()).float() if exact else j * s
+    return [(src.floor().long().clamp(max=n_in - 1), None)]
+
+
+def _linear_taps(n_in, n_out, scale, align_corners, dtype):
+    if n_out == n_in:
+        return [(_C.arange(n_out), None)]
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
+    j = _C.arange(n_out, dtype=dtype)
+    src = j * s if align_corners else ((j + 0.5) * s - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    lam = (src - i0.to(dtype)).clamp(0, 1)
+    i1 = i0 + (i0 < n_in - 1).long()
+    return [(i0, 1 - lam), (i1, lam)]
+
+
+def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
+    j = _C.arange(n_out, dtype=dtype)
+    src = j * s if align_corners else (j + 0.5) * s - 0.5  # not clamped at 0 for cubic
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    t = (src - i0.to(dtype)).clamp(0, 1)
+    a = -0.75  # PyTorch's (and OpenCV's) cubic convolution constant
+
+    def near(x):  # |x| <= 1
+        return ((x * (a + 2) - (a + 3)) * x * x) + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    return [((i0 + (k - 1)).clamp(0, n_in - 1), w) for k, w in enumerate(weights)]
+
+
+def _area_taps(n_in, n_out):
+    # adaptive average pooling: output i averages [floor(i*in/out), ceil((i+1)*in/out))
+    taps = []
+    starts = [(i * n_in) // n_out for i in range(n_out)]
+    ends = [-((-(i + 1) * n_in) // n_out) for i in range(n_out)]
+    width = max(e - s for s, e in zip(starts, ends))
+    for k in range(width):  # tap k reads start + k, weighted 1/len where inside the window
+        idx = [min(s + k, e - 1) for s, e in zip(starts, ends)]
+        w = [1.0 / (e - s) if s + k < e else 0.0 for s, e in zip(starts, ends)]
+        taps.append((_C.tensor(idx, dtype=_C.int64), _C.tensor(w, dtype=_C.float64)))
+    return taps
+
+
+def _apply_taps(x, d, taps):
+    out = None
+    shape = [1] * x.dim()
+    shape[d] = -1
+    for idx, w in taps:
+        term = x.index_select(d, idx)
+        if w is not None:
+            term = term * w.to(x.dtype).view(*shape)
+        out = term if out is None else out + term
+    return out
+
+
+def _interp_sizes(input, size, scale_factor, recompute_scale_factor):
+    nd = input.dim() - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                    f"dimensions of {spatial} and output size of {size}. Please provide input tensor in "
+                    "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(s, int) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            out = list(size)
+        else:
+            if not isinstance(size, int):
+                raise TypeError(f"expected size to be an int or a tuple of ints, but got {type(size).__name__}")
+            out = [size] * nd
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        return out, [None] * nd
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if isinstance(scale_factor, (list, tuple)):
+        if len(scale_factor) != nd:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                f"spatial dimensions of {spatial} and scale_factor of shape {scale_factor}. Please provide input "
+                "tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+        scales = [float(s) for s in scale_factor]
+    else:
+        scales = [float(scale_factor)] * nd
+    out = [int(math.floor(n * s)) if recompute_scale_factor else int(n * s) for n, s in zip(spatial, scales)]
+    # recompute_scale_factor: the kernel derives the scale from the integer sizes instead
+    return out, [None] * nd if recompute_scale_factor else scales
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if not 3 <= input.dim() <= 5:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: {_INTERP_MODES} (got {mode})")
+    # "area" always derives its scale from the output size, like PyTorch
+    recompute = recompute_scale_factor or (mode == "area" and size is None)
+    out_sizes, scales = _interp_sizes(input, size, scale_factor, recompute)
+    if antialias:
+        if not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                             "requires a 4-D tensor as input")
+        raise NotImplementedError("interpolate(antialias=True) is not supported by ferrotorch yet")
+    nd = input.dim() - 2
+    if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != nd or mode == "bicubic" and nd != 2:
+        if mode == "bicubic":
+            raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                      f"for the modes: {_INTERP_MODES} (got {mode})")
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "area", "bicubic") and mode not in _LINEAR_DIMS:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: {_INTERP_MODES} (got {mode})")
+    spatial = list(input.shape[2:])
+    if min(spatial + out_sizes) <= 0:
+        labels = _PAD_LABELS[:nd][::-1]
+        i_txt = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, spatial))
+        o_txt = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, out_sizes))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({i_txt})"
+                           f"{' and' if nd == 1 else ''} output ({o_txt})")
+    if input.size(1) == 0:
+        raise RuntimeError(f"Non-empty {input.dim()}D data tensor expected but got a tensor with sizes "
+                           f"{list(input.shape)}")
+    nearest = mode in ("nearest", "nearest-exact")
+    if not input.is_floating_point() and not (nearest and input.dtype == _C.uint8):
+        kernel = "compute_indices_weights_nearest" if nearest else f"compute_indices_weights_{'cubic' if mode == 'bicubic' else 'linear'}"
+        if mode == "area":
+            kernel = "adaptive_avg_pool2d"
+        _float_only(input, kernel)
+    # the kernel's compute dtype: float for float32/16 inputs, double for double
+    cdt = _C.float64 if input.dtype == _C.float64 else _C.float32
+    out = input
+    for i in range(nd):
+        d, n_in, n_out, s = 2 + i, spatial[i], out_sizes[i], scales[i]
+        if nearest:
+            taps = _nearest_taps(n_in, n_out, s, mode == "nearest-exact")
+        elif mode == "area":
+            taps = _area_taps(n_in, n_out)
+        elif mode == "bicubic":
+            taps = _cubic_taps(n_in, n_out, s, align_corners, cdt)
+        else:
+            taps = _linear_taps(n_in, n_out, s, align_corners, cdt)
+        out = _apply_taps(out, d, taps)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

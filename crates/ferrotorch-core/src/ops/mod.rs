@@ -2,9 +2,11 @@
 
 pub mod binary;
 pub mod cast;
+pub mod conv;
 pub mod creation;
 pub mod index;
 pub mod linalg;
+pub mod pool;
 pub mod reduce;
 pub mod shape;
 pub mod softmax;

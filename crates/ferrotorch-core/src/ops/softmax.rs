@@ -1,9 +1,9 @@
 //! softmax / log_softmax along one dim: a fused, numerically stable pass per
 //! row (max, then sum of exp(x - max), then the output), rows in parallel.
 
-use crate::cpu::SendPtr;
+use crate::cpu::{Real, SendPtr};
 use crate::layout::wrap_dim;
-use crate::{bail, DType, Element, Result, Tensor};
+use crate::{bail, DType, Result, Tensor};
 
 impl Tensor {
     pub fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
@@ -38,26 +38,6 @@ impl Tensor {
     }
 }
 
-/// Native float math for the kernel (f32 stays f32: half the work of f64).
-trait Real: Element + PartialOrd + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self> + std::ops::Add<Output = Self> {
-    const NEG_INF: Self;
-    const ZERO: Self;
-    fn exp(self) -> Self;
-    fn ln(self) -> Self;
-    fn is_nan(self) -> bool;
-}
-macro_rules! real {
-    ($($t:ty),*) => {$(
-        impl Real for $t {
-            const NEG_INF: Self = <$t>::NEG_INFINITY;
-            const ZERO: Self = 0.0;
-            #[inline(always)] fn exp(self) -> Self { <$t>::exp(self) }
-            #[inline(always)] fn ln(self) -> Self { <$t>::ln(self) }
-            #[inline(always)] fn is_nan(self) -> bool { <$t>::is_nan(self) }
-        }
-    )*};
-}
-real!(f32, f64);
 
 /// Rows are split across threads once the whole tensor is large.
 fn kernel<T: Real>(x: &Tensor, d: usize, log: bool) -> Tensor {

@@ -3,10 +3,12 @@
 //! which runs the op with grad mode off and records a node whose formula is
 //! written with differentiable ops (so `create_graph=True` works).
 
+pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod inplace;
 pub(crate) mod linalg;
+pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod softmax;
