@@ -1120,11 +1120,6 @@ def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
 
 
-def _pad_last(t):
-    # F.pad(t, (0, 1)): one zero column appended on the last dim
-    return _C.cat([t, _C.zeros(*t.shape[:-1], 1, dtype=t.dtype)], -1)
-
-
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
                                  bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
@@ -1188,9 +1183,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         k = _C.cat([k, bias_k.repeat(1, bsz, 1)])
         v = _C.cat([v, bias_v.repeat(1, bsz, 1)])
         if attn_mask is not None:
-            attn_mask = _pad_last(attn_mask)
+            attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
-            key_padding_mask = _pad_last(key_padding_mask)
+            key_padding_mask = pad(key_padding_mask, (0, 1))
     elif bias_k is not None:
         raise AssertionError("bias_k is set but bias_v is None")
     elif bias_v is not None:
@@ -1218,9 +1213,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         zeros = _C.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)
         k, v = _C.cat([k, zeros], 1), _C.cat([v, zeros.to(v.dtype)], 1)
         if attn_mask is not None:
-            attn_mask = _pad_last(attn_mask)
+            attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
-            key_padding_mask = _pad_last(key_padding_mask)
+            key_padding_mask = pad(key_padding_mask, (0, 1))
     src_len = k.size(1)
 
     if key_padding_mask is not None:

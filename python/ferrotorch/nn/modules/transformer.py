@@ -33,16 +33,11 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     return make_causal
 
 
-def _gelu(input):
-    # looked up when called, so this module does not depend on F.gelu at import
-    return F.gelu(input)
-
-
 def _get_activation_fn(activation):
     if activation == "relu":
         return F.relu
     if activation == "gelu":
-        return _gelu
+        return F.gelu
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
