@@ -428,7 +428,7 @@ def test_pool_modules():
 def test_small_cnn_trains(rng):
     """A conv -> pool -> linear net fits a tiny problem (end-to-end autograd through the kernels)."""
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten() if hasattr(nn, "Flatten") else nn.Identity())
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
     head = nn.Linear(4 * 4 * 4, 2)
     x = torch.randn(16, 1, 8, 8)
     target = (x.sum((1, 2, 3)) > 0).long()

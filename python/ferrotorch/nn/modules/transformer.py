@@ -42,18 +42,7 @@ def _get_activation_fn(activation):
 
 
 def _get_clones(module, n):
-    """n independent deep copies. The memo pre-seeds fresh copies of every
-    parameter and buffer, since copy.deepcopy cannot copy tensors itself."""
-    clones = []
-    for _ in range(n):
-        memo = {}
-        for t in list(module.parameters()) + list(module.buffers()):
-            if isinstance(t, Parameter):
-                memo[id(t)] = Parameter(t.detach().clone(), t.requires_grad)
-            else:
-                memo[id(t)] = t.clone()
-        clones.append(copy.deepcopy(module, memo))
-    return ModuleList(clones)
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
 class TransformerEncoderLayer(Module):
