@@ -5,7 +5,6 @@ import copy
 from ... import _C
 from .. import functional as F
 from ..init import xavier_uniform_
-from ..parameter import Parameter
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
