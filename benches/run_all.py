@@ -153,6 +153,36 @@ def main():
 
     case("log_softmax 4096x1024 float32", log_softmax, 5, rep, results)
 
+    def conv(batch, backward=False):
+        # ResNet's 64->64 3x3 layer on 56x56 maps (float32, padding 1)
+        def make(lib):
+            if lib is np:
+                return None
+            F = lib.nn.functional
+            x = tensors(lib, (batch, 64, 56, 56))
+            w = (tensors(lib, (64, 64, 3, 3), 1) * 0.05).requires_grad_(backward)
+            b = tensors(lib, (64,), 2).requires_grad_(backward)
+            if not backward:
+                return lambda: F.conv2d(x, w, b, padding=1)
+
+            def run():
+                F.conv2d(x.requires_grad_(), w, b, padding=1).sum().backward()
+                x.grad = w.grad = b.grad = None
+            return run
+        return make
+
+    for batch in (1, 8):
+        case(f"conv2d 64->64 3x3 56x56 batch {batch}", conv(batch), 3, rep, results)
+    case("conv2d 64->64 3x3 56x56 b8 fwd+bwd", conv(8, True), 1, rep, results)
+
+    def pool(lib):
+        if lib is np:
+            return None
+        x = tensors(lib, (8, 64, 56, 56))
+        return lambda: lib.nn.functional.max_pool2d(x, 3, 2, 1)
+
+    case("max_pool2d 3x3/2 8x64x56x56", pool, 5, rep, results)
+
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

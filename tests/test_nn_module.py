@@ -201,3 +201,33 @@ def test_training_a_linear_model_with_module_parameters():
                 p -= 0.1 * p.grad
     np.testing.assert_allclose(m.weight.detach().numpy(), w_true.t().numpy(), atol=1e-3)
     assert abs(m.bias.item() - 0.3) < 1e-3
+
+
+def test_full_backward_hooks_see_and_replace_grads():
+    m = nn.Linear(3, 2)
+    log = []
+    m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", [tuple(g.shape) for g in go])))
+
+    def hook(mod, gi, go):
+        log.append(("hook", mod is m, [tuple(g.shape) for g in gi], [tuple(g.shape) for g in go]))
+        return (gi[0] * 2,)
+
+    handle = m.register_full_backward_hook(hook)
+    x = torch.randn(4, 3, requires_grad=True)
+    m(x).sum().backward()
+    assert log == [("pre", [(4, 2)]), ("hook", True, [(4, 3)], [(4, 2)])]
+    w = m.weight.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.ones((4, 2)) @ w, rtol=1e-6)  # replaced grad_input
+    # a pre-hook can replace grad_output: zero grads reach the weight
+    handle.remove()
+    m.weight.grad = None
+    m.register_full_backward_pre_hook(lambda mod, go: (go[0] * 0,))
+    m(x).sum().backward()
+    assert float(m.weight.grad.abs().sum()) == 0.0
+    # no input needs grad: hooks still fire with grad_input None, and warn as PyTorch does
+    seen = []
+    m2 = nn.Linear(3, 2)
+    m2.register_full_backward_hook(lambda mod, gi, go: seen.append(gi))
+    with pytest.warns(UserWarning, match="Full backward hook is firing"):
+        m2(torch.randn(4, 3)).sum().backward()
+    assert seen == [(None,)]

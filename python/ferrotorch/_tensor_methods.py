@@ -98,3 +98,27 @@ def _register_hook(self, hook):
 
 Tensor.register_hook = _register_hook
 Tensor.__array_priority__ = 1000  # numpy defers `ndarray op tensor` to us
+
+
+def _deepcopy(self, memo):
+    """PyTorch's Tensor.__deepcopy__: leaves only; copies data, requires_grad,
+    .grad and Python attributes (Parameter keeps its class via its own hook)."""
+    if not self.is_leaf:
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+            "moment.  If you were attempting to deepcopy a module, this may be because of a "
+            "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+    if id(self) in memo:
+        return memo[id(self)]
+    import copy
+    from .autograd import no_grad
+    with no_grad():
+        new = self.clone()
+    new.requires_grad_(self.requires_grad)
+    memo[id(self)] = new
+    if self.grad is not None:
+        new.grad = copy.deepcopy(self.grad, memo)
+    return new
+
+
+Tensor.__deepcopy__ = _deepcopy

@@ -604,6 +604,659 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 # -------------------------- normalization, embedding, dropout, attention
+import math as _math
+import warnings as _warnings
+
+from ..autograd.grad_mode import no_grad as _no_grad
+
+
+def bilinear(input1, input2, weight, bias=None):
+    # y_k = x1^T A_k x2 + b_k: one matmul against A laid out as (in1, out*in2)
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        for d, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+            if a != b:
+                raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {a} and {b}")
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {input1.dim() - 1} and {input2.dim() - 1}")
+    out_f, in1, in2 = weight.shape
+    if input1.size(-1) != in1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.size(-1)} but expected {in1}")
+    if input2.size(-1) != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.size(-1)} but expected {in2}")
+    if bias is not None and bias.numel() != out_f:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.numel()} but expected {out_f}")
+    lead = tuple(input1.shape[:-1])
+    x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
+    t = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).view(x1.size(0), out_f, in2)
+    out = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, out_f)
+
+
+def _verify_batch_size(size):
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _check_channel_vector(t, name, channels):
+    if t is not None and t.numel() != channels:
+        raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+
+
+def _norm_dtypes(input, *params):
+    """float32 parameters may normalise half/bfloat16 input (computed in
+    float32, as PyTorch's CPU kernels accumulate); other dtypes must agree.
+    Returns the compute dtype."""
+    low = input.dtype in (_C.float16, _C.bfloat16)
+    for p in params:
+        if p is not None and p.dtype != input.dtype and not (low and p.dtype == _C.float32):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    return _C.float32 if low else input.dtype
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training:
+        _verify_batch_size(input.size())
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    c = input.size(1)
+    for t, name in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"), (running_var, "running_var")):
+        _check_channel_vector(t, name, c)
+    dtype = _norm_dtypes(input, weight, bias, running_mean, running_var)
+    x = input.to(dtype)
+    shape = [1, c] + [1] * (input.dim() - 2)
+    if training:
+        dims = [0] + list(range(2, input.dim()))
+        mean = x.mean(dims, keepdim=True)
+        var = x.var(dims, unbiased=False, keepdim=True)  # normalisation uses the biased variance
+        with _no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(c).to(running_mean.dtype) * momentum)
+            if running_var is not None:
+                n = input.numel() // c
+                unbiased = var.detach().reshape(c) * (n / (n - 1))
+                running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
+    else:
+        if running_mean is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        if running_var is None:
+            raise RuntimeError("running_var must be defined in evaluation mode")
+        mean, var = running_mean.view(shape).to(dtype), running_var.view(shape).to(dtype)
+    out = (x - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.to(dtype).view(shape)
+    if bias is not None:
+        out = out + bias.to(dtype).view(shape)
+    return out.to(input.dtype)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    n = len(shape)
+    if input.dim() < n or tuple(input.shape[input.dim() - n:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(shape)}")
+    dtype = _norm_dtypes(input, weight, bias)
+    x = input.to(dtype)
+    dims = tuple(range(-n, 0))
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    out = (x - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.to(dtype)
+    if bias is not None:
+        out = out + bias.to(dtype)
+    return out.to(input.dtype)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.shape[2:]))
+    n, c = input.size(0), input.size(1)
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    dtype = _norm_dtypes(input, weight, bias)
+    x = input.to(dtype).reshape(n, num_groups, c // num_groups * _math.prod(input.shape[2:]))
+    mean = x.mean(-1, keepdim=True)
+    var = x.var(-1, unbiased=False, keepdim=True)
+    out = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    shape = [1, c] + [1] * (input.dim() - 2)
+    if weight is not None:
+        out = out * weight.to(dtype).view(shape)
+    if bias is not None:
+        out = out + bias.to(dtype).view(shape)
+    return out.to(input.dtype)
+
+
+_INDEX_DTYPES = (_C.int64, _C.int32)
+
+
+def _check_indices(indices, fn):
+    if indices.dtype not in _INDEX_DTYPES:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {indices.type()} instead (while checking arguments for {fn})")
+
+
+def _no_grad_embedding_renorm_(weight, input, max_norm, norm_type):
+    # rescale each referenced row whose norm exceeds max_norm (PyTorch's embedding_renorm_)
+    with _no_grad():
+        idx = input.reshape(-1).unique()
+        if idx.numel() == 0:
+            return weight
+        rows = weight.index_select(0, idx)
+        norms = rows.norm(norm_type, dim=1)
+        scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), _C.full_like(norms, 1.0))
+        weight[idx] = rows * scale.unsqueeze(1)
+    return weight
+
+
+def _lookup(weight, flat, grad_scale=None, keep=None):
+    """``weight[flat]`` whose gradient rows are multiplied by ``grad_scale``
+    and dropped where ``keep`` is False; the forward values are unchanged
+    (rows_d + (rows - rows_d) * s is exactly rows)."""
+    rows = weight.index_select(0, flat)
+    if not rows.requires_grad:
+        return rows
+    rows_d = rows.detach()
+    if grad_scale is not None:
+        rows = rows_d + (rows - rows_d) * grad_scale.unsqueeze(1)
+    if keep is not None:
+        rows = _C.where(keep.unsqueeze(1), rows, rows_d)
+    return rows
+
+
+def _freq_scale(flat, dtype):
+    _, inverse, counts = flat.unique(return_inverse=True, return_counts=True)
+    return counts.to(dtype).reciprocal()[inverse]
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= weight.size(0):
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported by ferrotorch (no sparse tensors)")
+    _check_indices(input, "embedding")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    flat = input.reshape(-1)
+    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= weight.size(0)):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
+    scale = _freq_scale(flat, weight.dtype) if scale_grad_by_freq else None
+    keep = None if padding_idx is None else flat != padding_idx  # the padding row gets no gradient
+    return _lookup(weight, flat, scale, keep).view(*input.shape, weight.size(1))
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+                         f"then it must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        bags = [input.size(1) * b for b in range(input.size(0))]
+        include_last_offset = False
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        bags = offsets.tolist()
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    elif mode not in ("sum", "mean"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    _check_indices(input, "embedding_bag")
+    if max_norm is not None:
+        _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported by ferrotorch (no sparse tensors)")
+    num, n = weight.size(0), input.numel()
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but got {padding_idx}")
+        padding_idx %= num
+    if bags and bags[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {bags[0]}")
+    if bags and bags[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {bags[-1]}")
+    if any(b > a for a, b in zip(bags[1:], bags)):
+        raise RuntimeError("embedding_bag: offsets have to be a non-decreasing sequence")
+    if n:
+        lo, hi = int(input.min()), int(input.max())
+        bad = lo if lo < 0 else hi
+        if lo < 0 or hi >= num:
+            pos = int((input == bad).nonzero()[0, 0])
+            raise RuntimeError(f"Index {pos} of input takes value {bad} which is not in the valid range [0, {num})")
+    starts = bags[:-1] if include_last_offset else bags
+    ends = bags[1:] if include_last_offset else bags[1:] + [n]
+    lengths = [e - s for s, e in zip(starts, ends)]
+    width = max(lengths, default=0)
+    nbags, dim = len(starts), weight.size(1)
+    if width == 0 or n == 0:
+        return _C.zeros(nbags, dim, dtype=weight.dtype)
+    # gather each bag into a row of a (bags, width) grid; cells past a bag's end are masked out
+    col = _C.arange(width).unsqueeze(0)
+    pos = (_C.tensor(starts).unsqueeze(1) + col).clamp(max=n - 1)
+    valid = col < _C.tensor(lengths).unsqueeze(1)
+    idx = input[pos]
+    if padding_idx is not None:
+        valid = valid & (idx != padding_idx)
+    scale = _freq_scale(input, weight.dtype)[pos].reshape(-1) if scale_grad_by_freq else None
+    rows = _lookup(weight, idx.reshape(-1), scale).view(nbags, width, dim)
+    mask = (~valid).unsqueeze(2)
+    if mode == "max":
+        out = rows.masked_fill(mask, float("-inf")).max(1).values
+        return out.masked_fill(~valid.any(1, keepdim=True), 0.0)
+    rows = rows.masked_fill(mask, 0.0)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights[pos].unsqueeze(2)
+    out = rows.sum(1)
+    if mode == "mean":
+        out = out / valid.sum(1, keepdim=True).clamp(min=1).to(out.dtype)
+    return out
+
+
+def _check_dropout_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
+    """ATen's _dropout_impl: keep each element (or whole channel when
+    ``feature``) with probability 1-p and rescale; alpha dropout keeps
+    SELU's self-normalising mean and variance instead."""
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        zero = _C.zeros((), dtype=input.dtype)
+        return input.mul_(zero) if inplace else input * zero
+    if feature:
+        if input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = [input.size(0), input.size(1)] + [1] * (input.dim() - 2)
+    else:
+        shape = list(input.shape)
+    keep = (_C.rand(*shape, dtype=input.dtype) >= p).to(input.dtype)
+    if not alpha:
+        noise = keep * (1.0 / (1 - p))
+        return input.mul_(noise) if inplace else input * noise
+    a_ = 1.7580993408473766
+    a = 1.0 / _math.sqrt((a_ * a_ * p + 1) * (1 - p))
+    b = (keep - 1) * (a_ * a) + a_ * a * p
+    noise = keep * a
+    return input.mul_(noise).add_(b) if inplace else input * noise + b
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_dropout_p(p)
+    return _dropout_impl(input, p, training, inplace)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    _check_dropout_p(p)
+    return _dropout_impl(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    _check_dropout_p(p)
+    return _dropout_impl(input, p, training, inplace, feature=True, alpha=True)
+
+
+def _feature_dropout_unbatched(input, p, training, inplace, batched):
+    if batched:
+        return _dropout_impl(input, p, training, inplace, feature=True)
+    x = input.unsqueeze(0)
+    out = _dropout_impl(x, p, training, False, feature=True).squeeze(0)
+    return input.copy_(out) if inplace and out is not input else out
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    _check_dropout_p(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout_unbatched(input, p, training, inplace, input.dim() == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    _check_dropout_p(p)
+    d = input.dim()
+    if d not in (3, 4):
+        _warnings.warn(f"dropout2d: Received a {d}-D input to dropout2d, which is deprecated and will result in an "
+                       "error in a future release. To retain the behavior and silence this warning, please use "
+                       "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                       "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                       "inputs).", stacklevel=2)
+    if d == 3:  # PyTorch still reads 3-D input as (N, C, L)
+        _warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                       "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                       "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                       "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                       "dropout1d instead.", stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    _check_dropout_p(p)
+    d = input.dim()
+    if d not in (4, 5):
+        _warnings.warn(f"dropout3d: Received a {d}-D input to dropout3d, which is deprecated and will result in an "
+                       "error in a future release. To retain the behavior and silence this warning, please use "
+                       "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                       "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                       "inputs).", stacklevel=2)
+    return _feature_dropout_unbatched(input, p, training, inplace, d == 5)
+
+
+def _safe_softmax(scores, dim=-1):
+    # rows masked entirely with -inf give 0 (not NaN) and pass no gradient
+    dead = (scores == float("-inf")).all(dim, keepdim=True)
+    if not bool(dead.any()):
+        return scores.softmax(dim)
+    return scores.masked_fill(dead, 0.0).softmax(dim).masked_fill(dead, 0.0)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                           f"{query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} instead.")
+    if not (query.dtype == key.dtype == value.dtype):
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{_dtype_name(query.dtype)} key.dtype: {_dtype_name(key.dtype)} and value.dtype: "
+                           f"{_dtype_name(value.dtype)} instead.")
+    if attn_mask is not None and attn_mask.dtype not in (_C.bool, query.dtype):
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {_dtype_name(attn_mask.dtype)} and  query.dtype: "
+                           f"{_dtype_name(query.dtype)} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    L, S = query.size(-2), key.size(-2)
+    scale = 1.0 / _math.sqrt(query.size(-1)) if scale is None else scale
+    if enable_gqa and query.dim() >= 3:
+        hq, hk, hv = query.size(-3), key.size(-3), value.size(-3)
+        if hq % hk or hq % hv:
+            raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+        key = key.repeat_interleave(hq // hk, dim=-3)
+        value = value.repeat_interleave(hq // hv, dim=-3)
+    scores = (query * scale) @ key.transpose(-2, -1)
+    if is_causal:
+        attn_mask = _C.ones(L, S, dtype=_C.bool).tril()
+    if attn_mask is not None:
+        if attn_mask.dtype == _C.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = _safe_softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value
+
+
+_DTYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
+                "bfloat16": "c10::BFloat16", "bool": "bool", "int16": "short int", "int8": "signed char",
+                "uint8": "unsigned char"}
+
+
+def _dtype_name(dtype):
+    # C++ scalar type names, as PyTorch's SDPA messages print them
+    name = str(dtype).replace("torch.", "")
+    return _DTYPE_NAMES.get(name, name)
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+                                 f"found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                                 f"found {attn_mask.dim()}-D tensor instead")
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but "
+                                 f"found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None:
+            if attn_mask.dim() not in (2, 3):
+                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                                     f"but found {attn_mask.dim()}-D tensor instead")
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
+        return False
+    raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor")
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """Bool masks (True = masked out) become additive float masks with -inf."""
+    if mask is None:
+        return None
+    if mask.dtype != _C.bool and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        _warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                       "instead.", stacklevel=3)
+    if not mask.is_floating_point():
+        mask = _C.zeros(*mask.shape, dtype=target_type).masked_fill(mask, float("-inf"))
+    return mask
+
+
+def _none_or_dtype(input):
+    if input is None:
+        return None
+    if isinstance(input, _C.Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    e = q.size(-1)
+    if k is v and q is k:  # self-attention: one matmul
+        return linear(q, w, b).unflatten(-1, (3, e)).unbind(-2)
+    if k is v:  # encoder-decoder attention: keys and values share one matmul
+        w_q, w_kv = w.split([e, 2 * e])
+        b_q, b_kv = (None, None) if b is None else b.split([e, 2 * e])
+        kv = linear(k, w_kv, b_kv)
+        return (linear(q, w_q, b_q),) + tuple(kv.unflatten(-1, (2, e)).unbind(-2))
+    w_q, w_k, w_v = w.chunk(3)
+    b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    eq, ek, ev = q.size(-1), k.size(-1), v.size(-1)
+    for w, shape, name in ((w_q, (eq, eq), "query"), (w_k, (eq, ek), "key"), (w_v, (eq, ev), "value")):
+        if tuple(w.shape) != shape:
+            raise AssertionError(f"expecting {name} weights shape of {shape}, but got {w.shape}")
+    for b, name in ((b_q, "query"), (b_k, "key"), (b_v, "value")):
+        if b is not None and tuple(b.shape) != (eq,):
+            raise AssertionError(f"expecting {name} bias shape of {(eq,)}, but got {b.shape}")
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.size(0)
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
+                                       query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # SDPA builds the causal mask itself
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's {value.shape[:2]}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        for w, n in ((q_proj_weight, "q"), (k_proj_weight, "k"), (v_proj_weight, "v")):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {n}_proj_weight is None")
+        b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v)
+
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(tgt_len, src_len)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                               f"{(bsz * num_heads, tgt_len, src_len)}.")
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = _C.cat([k, bias_k.repeat(1, bsz, 1)])
+        v = _C.cat([v, bias_v.repeat(1, bsz, 1)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    # heads become part of the batch: (bsz * num_heads, seq, head_dim)
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    if static_k is None:
+        k = k.reshape(k.size(0), bsz * num_heads, head_dim).transpose(0, 1)
+    else:
+        if static_k.size(0) != bsz * num_heads:
+            raise AssertionError(f"expecting static_k.size(0) of {bsz * num_heads}, but got {static_k.size(0)}")
+        if static_k.size(2) != head_dim:
+            raise AssertionError(f"expecting static_k.size(2) of {head_dim}, but got {static_k.size(2)}")
+        k = static_k
+    if static_v is None:
+        v = v.reshape(v.size(0), bsz * num_heads, head_dim).transpose(0, 1)
+    else:
+        if static_v.size(0) != bsz * num_heads:
+            raise AssertionError(f"expecting static_v.size(0) of {bsz * num_heads}, but got {static_v.size(0)}")
+        if static_v.size(2) != head_dim:
+            raise AssertionError(f"expecting static_v.size(2) of {head_dim}, but got {static_v.size(2)}")
+        v = static_v
+    if add_zero_attn:
+        zeros = _C.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)
+        k, v = _C.cat([k, zeros], 1), _C.cat([v, zeros.to(v.dtype)], 1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k.size(1)
+
+    if key_padding_mask is not None:
+        if key_padding_mask.size(0) != bsz:
+            raise AssertionError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got {key_padding_mask.size(0)}")
+        if key_padding_mask.size(1) != src_len:
+            raise AssertionError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got {key_padding_mask.size(1)}")
+        kpm = key_padding_mask.view(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1).reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        if is_causal and attn_mask is None:
+            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        scores = (q * _math.sqrt(1.0 / float(head_dim))) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = scores.softmax(-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, out_proj_weight.size(0))
+        weights = weights.view(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not is_batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 else attn_mask.view(bsz, num_heads, attn_mask.size(1), src_len)
+    q = q.view(bsz, num_heads, tgt_len, head_dim)
+    k = k.view(bsz, num_heads, src_len, head_dim)
+    v = v.view(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, out_proj_weight.size(0))
+    if not is_batched:
+        out = out.squeeze(1)
+    return out, None
+
 
 
 # ------------------------------------ padding, interpolation, one_hot, distance

@@ -5,7 +5,7 @@
 
 use crate::cpu::conv::{self, Geom};
 use crate::cpu::Real;
-use crate::{bail, DType, Result, Tensor};
+use crate::{bail, Result, Tensor};
 
 /// `padding=` of a convolution.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,29 +70,17 @@ fn dims4(t: &Tensor) -> [usize; 4] {
     [s[0], s[1], s[2], s[3]]
 }
 
-/// Runs `f::<T>` on contiguous f32/f64 copies of `ts`; float16/bfloat16
-/// compute in float32 and round back once.
-fn float_kernel(
+/// A float kernel producing one tensor of `shape`, cast back to the input dtype.
+fn float_op(
     name: &str,
     ts: &[&Tensor],
-    f32k: impl FnOnce(&[Vec<f32>]) -> (Vec<f32>, Vec<usize>),
-    f64k: impl FnOnce(&[Vec<f64>]) -> (Vec<f64>, Vec<usize>),
+    shape: &[usize],
+    f32k: impl FnOnce(&[&[f32]]) -> Vec<f32>,
+    f64k: impl FnOnce(&[&[f64]]) -> Vec<f64>,
 ) -> Result<Tensor> {
     let dt = ts[0].dtype();
-    fn data<T: Real>(ts: &[&Tensor]) -> Result<Vec<Vec<T>>> {
-        ts.iter().map(|t| t.to_dtype(T::DTYPE)?.contiguous()?.to_vec::<T>()).collect()
-    }
-    match dt {
-        DType::F64 => {
-            let (v, shape) = f64k(&data::<f64>(ts)?);
-            Tensor::from_vec(v, &shape)
-        }
-        DType::F32 | DType::F16 | DType::BF16 => {
-            let (v, shape) = f32k(&data::<f32>(ts)?);
-            Tensor::from_vec(v, &shape)?.to_dtype(dt)
-        }
-        _ => bail!(not_implemented, "\"{name}\" not implemented for '{}'", dt.legacy_name()),
-    }
+    let (out, _) = crate::ops::float_kernel(name, ts, |d| Tensor::from_vec(f32k(d), shape), |d| Tensor::from_vec(f64k(d), shape))?;
+    out?.to_dtype(dt)
 }
 
 pub(crate) fn with_bias<'a>(x: &'a Tensor, w: &'a Tensor, bias: Option<&'a Tensor>) -> Vec<&'a Tensor> {
@@ -108,11 +96,12 @@ pub(crate) fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, cfg: Cfg) ->
     let out = [cfg.out_len(0, xs[2], ws[2]) as usize, cfg.out_len(1, xs[3], ws[3]) as usize];
     let g = cfg.geom(xs, ws, out);
     let shape = vec![g.n, g.o, g.oh, g.ow];
-    float_kernel(
+    float_op(
         "slow_conv2d_cpu",
         &with_bias(x, w, bias),
-        |d| (conv::forward(&g, &d[0], &d[1], d.get(2).map(|b| &b[..])), shape.clone()),
-        |d| (conv::forward(&g, &d[0], &d[1], d.get(2).map(|b| &b[..])), shape.clone()),
+        &shape,
+        |d| conv::forward(&g, d[0], d[1], d.get(2).copied()),
+        |d| conv::forward(&g, d[0], d[1], d.get(2).copied()),
     )
 }
 
@@ -127,8 +116,8 @@ pub(crate) fn conv2d_input(gy: &Tensor, w: &Tensor, bias: Option<&Tensor>, cfg: 
     let x = [ys[0], ws[1] * cfg.groups, hw[0], hw[1]];
     let g = cfg.geom(x, ws, [ys[2], ys[3]]);
     let shape = x.to_vec();
-    fn run<T: Real>(g: &Geom, d: &[Vec<T>]) -> Vec<T> {
-        let mut gx = conv::input_grad(g, &d[0], &d[1]);
+    fn run<T: Real>(g: &Geom, d: &[&[T]]) -> Vec<T> {
+        let mut gx = conv::input_grad(g, d[0], d[1]);
         if let Some(b) = d.get(2) {
             let plane = g.h * g.w;
             for (i, v) in gx.iter_mut().enumerate() {
@@ -137,11 +126,12 @@ pub(crate) fn conv2d_input(gy: &Tensor, w: &Tensor, bias: Option<&Tensor>, cfg: 
         }
         gx
     }
-    float_kernel(
+    float_op(
         "slow_conv_transpose2d_cpu",
         &with_bias(gy, w, bias),
-        |d| (run(&g, d), shape.clone()),
-        |d| (run(&g, d), shape.clone()),
+        &shape,
+        |d| run(&g, d),
+        |d| run(&g, d),
     )
 }
 
@@ -156,11 +146,12 @@ pub(crate) fn conv2d_weight(x: &Tensor, gy: &Tensor, cfg: Cfg, khw: [usize; 2]) 
     let ws = [ys[1], xs[1] / cfg.groups, khw[0], khw[1]];
     let g = cfg.geom(xs, ws, [ys[2], ys[3]]);
     let shape = ws.to_vec();
-    float_kernel(
+    float_op(
         "slow_conv2d_backward_cpu",
         &[x, gy],
-        |d| (conv::weight_grad(&g, &d[0], &d[1]), shape.clone()),
-        |d| (conv::weight_grad(&g, &d[0], &d[1]), shape.clone()),
+        &shape,
+        |d| conv::weight_grad(&g, d[0], d[1]),
+        |d| conv::weight_grad(&g, d[0], d[1]),
     )
 }
 
@@ -325,7 +316,7 @@ pub(crate) fn unfold2d(x: &Tensor, win: Window2d) -> Result<Tensor> {
     let b = win.blocks([xs[2], xs[3]])?;
     let g = win.cfg().geom(xs, [0, 0, win.kernel[0], win.kernel[1]], b);
     let shape = vec![xs[0], xs[1] * win.kernel[0] * win.kernel[1], b[0] * b[1]];
-    float_kernel("im2col", &[x], |d| (conv::unfold(&g, &d[0]), shape.clone()), |d| (conv::unfold(&g, &d[0]), shape.clone()))
+    float_op("im2col", &[x], &shape, |d| conv::unfold(&g, d[0]), |d| conv::unfold(&g, d[0]))
 }
 
 /// col2im: the adjoint of `unfold2d`, cols [n, c*kh*kw, blocks] -> [n, c, h, w].
@@ -343,7 +334,7 @@ pub(crate) fn fold2d(cols: &Tensor, hw: [usize; 2], win: Window2d) -> Result<Ten
     let xs = [s[0], s[1] / kk, hw[0], hw[1]];
     let g = win.cfg().geom(xs, [0, 0, win.kernel[0], win.kernel[1]], b);
     let shape = xs.to_vec();
-    float_kernel("col2im", &[cols], |d| (conv::fold(&g, &d[0]), shape.clone()), |d| (conv::fold(&g, &d[0]), shape.clone()))
+    float_op("col2im", &[cols], &shape, |d| conv::fold(&g, d[0]), |d| conv::fold(&g, d[0]))
 }
 
 impl Tensor {

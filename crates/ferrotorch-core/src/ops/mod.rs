@@ -34,3 +34,28 @@ pub(crate) fn check_same_device(ts: &[&Tensor]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Runs a float-only kernel on contiguous f32/f64 views of `ts` (no copy when
+/// they already are); float16/bfloat16 compute in float32. Returns the
+/// kernel's result and the dtype it computed in.
+pub(crate) fn float_kernel<R>(
+    name: &str,
+    ts: &[&Tensor],
+    f32k: impl FnOnce(&[&[f32]]) -> R,
+    f64k: impl FnOnce(&[&[f64]]) -> R,
+) -> Result<(R, crate::DType)> {
+    use crate::{DType, Element};
+    fn typed<T: Element>(ts: &[&Tensor]) -> Result<Vec<Tensor>> {
+        ts.iter().map(|t| t.to_dtype(T::DTYPE)?.contiguous()).collect()
+    }
+    // SAFETY: each view is contiguous with dtype T and lives until the kernel returns.
+    fn slices<T: Element>(ts: &[Tensor]) -> Vec<&[T]> {
+        ts.iter().map(|t| unsafe { t.as_slice::<T>() }).collect()
+    }
+    let dt = ts[0].dtype();
+    Ok(match dt {
+        DType::F64 => (f64k(&slices(&typed::<f64>(ts)?)), DType::F64),
+        DType::F32 | DType::F16 | DType::BF16 => (f32k(&slices(&typed::<f32>(ts)?)), DType::F32),
+        _ => bail!(not_implemented, "\"{name}\" not implemented for '{}'", dt.legacy_name()),
+    })
+}

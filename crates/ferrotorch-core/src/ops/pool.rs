@@ -2,7 +2,6 @@
 //! (batch, channels) flatten into planes; 1-D pooling runs with height 1.
 
 use crate::cpu::pool::{self, Windows};
-use crate::cpu::Real;
 use crate::{bail, DType, Result, Tensor};
 use std::sync::Arc;
 
@@ -138,32 +137,19 @@ fn adaptive_plan(name: &str, x: &Tensor, out: &[usize]) -> Result<Plan> {
     Ok(Plan { wh: Windows::adaptive(hw.0, o[0]), ww: Windows::adaptive(hw.1, o[1]), hw, over: None, lead, k })
 }
 
-/// Runs a float kernel on the input as contiguous f32/f64 planes.
-fn run<R>(name: &str, x: &Tensor, f32k: impl FnOnce(&[f32]) -> R, f64k: impl FnOnce(&[f64]) -> R) -> Result<(R, DType)> {
-    fn data<T: Real>(x: &Tensor) -> Result<Vec<T>> {
-        x.to_dtype(T::DTYPE)?.contiguous()?.to_vec::<T>()
-    }
-    let dt = x.dtype();
-    Ok(match dt {
-        DType::F64 => (f64k(&data::<f64>(x)?), DType::F64),
-        DType::F32 | DType::F16 | DType::BF16 => (f32k(&data::<f32>(x)?), DType::F32),
-        _ => bail!(not_implemented, "\"{name}\" not implemented for '{}'", dt.legacy_name()),
-    })
-}
-
 /// Max over the plan's windows: (values, flat indices within each plane).
 pub(crate) fn max_pool(x: &Tensor, plan: &Plan, name: &'static str) -> Result<(Tensor, Tensor)> {
     let shape = plan.out_shape();
     let (np, hw) = (plan.planes(), plan.hw);
-    let ((vals, idx), dt) = run(
+    let ((vals, idx), dt) = crate::ops::float_kernel(
         "max_pool2d",
-        x,
+        &[x],
         |d| {
-            let (v, i) = pool::max(d, np, hw, &plan.wh, &plan.ww);
+            let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
             (Tensor::from_vec(v, &shape), i)
         },
         |d| {
-            let (v, i) = pool::max(d, np, hw, &plan.wh, &plan.ww);
+            let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
             (Tensor::from_vec(v, &shape), i)
         },
     )?;
@@ -181,11 +167,11 @@ pub(crate) fn avg_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Resu
     crate::autograd::record_if_needed!([x], crate::autograd::derivatives::pool::avg_pool(x, plan, name));
     let shape = plan.out_shape();
     let (np, hw, over) = (plan.planes(), plan.hw, plan.over);
-    let (out, _) = run(
+    let (out, _) = crate::ops::float_kernel(
         "avg_pool2d",
-        x,
-        |d| Tensor::from_vec(pool::avg(d, np, hw, &plan.wh, &plan.ww, over), &shape)?.to_dtype(x.dtype()),
-        |d| Tensor::from_vec(pool::avg(d, np, hw, &plan.wh, &plan.ww, over), &shape),
+        &[x],
+        |d| Tensor::from_vec(pool::avg(d[0], np, hw, &plan.wh, &plan.ww, over), &shape)?.to_dtype(x.dtype()),
+        |d| Tensor::from_vec(pool::avg(d[0], np, hw, &plan.wh, &plan.ww, over), &shape),
     )?;
     out
 }
@@ -195,11 +181,11 @@ pub(crate) fn avg_pool_adjoint(g: &Tensor, plan: &Arc<Plan>) -> Result<Tensor> {
     crate::autograd::record_if_needed!([g], crate::autograd::derivatives::pool::avg_pool_adjoint(g, plan));
     let shape = plan.in_shape();
     let (np, hw, over) = (plan.planes(), plan.hw, plan.over);
-    let (out, _) = run(
+    let (out, _) = crate::ops::float_kernel(
         "avg_pool2d_backward",
-        g,
-        |d| Tensor::from_vec(pool::avg_adjoint(d, np, hw, &plan.wh, &plan.ww, over), &shape)?.to_dtype(g.dtype()),
-        |d| Tensor::from_vec(pool::avg_adjoint(d, np, hw, &plan.wh, &plan.ww, over), &shape),
+        &[g],
+        |d| Tensor::from_vec(pool::avg_adjoint(d[0], np, hw, &plan.wh, &plan.ww, over), &shape)?.to_dtype(g.dtype()),
+        |d| Tensor::from_vec(pool::avg_adjoint(d[0], np, hw, &plan.wh, &plan.ww, over), &shape),
     )?;
     out
 }
