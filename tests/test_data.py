@@ -677,3 +677,22 @@ def test_interpreter_exit_with_live_workers():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
     assert out.stderr == ""
     assert time.monotonic() - start < 15
+
+
+class _BigOpDataset(Dataset):
+    """Each item runs ops big enough to use the kernel thread pool."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        x = torch.ones(600, 600) + i
+        return (x @ x).sum() / 600
+
+
+def test_forked_workers_run_parallel_sized_kernels():
+    # the parent has used the thread pool, then forks: workers must not wait on threads they lack
+    (torch.ones(1000, 1000) + 1).sum()
+    loader = DataLoader(_BigOpDataset(), batch_size=2, num_workers=2, timeout=60)
+    got = torch.cat(list(loader)).tolist()
+    assert got == [360000.0 * (1 + i) ** 2 for i in range(4)]

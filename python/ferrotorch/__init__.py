@@ -47,6 +47,7 @@ from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # 
 from ._C import is_grad_enabled, is_inference_mode_enabled  # noqa: F401
 from . import cuda  # noqa: F401
 from . import nn  # noqa: F401
+from . import optim  # noqa: F401
 from .nn.functional import (  # noqa: F401  (torch.conv2d & co. exist at top level too)
     adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d,
     max_pool1d, max_pool2d,

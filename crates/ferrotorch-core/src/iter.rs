@@ -92,13 +92,41 @@ pub fn for_each_row<const K: usize>(
 /// Work below this many elements runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
+static FORKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn mark_forked() {
+    FORKED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Threads kernels may use. A forked child (DataLoader workers) inherits
+/// rayon's pool state but not its threads, so jobs sent there would never
+/// run: after a fork every kernel runs on the calling thread, as PyTorch's
+/// intra-op pool does.
+pub fn threads() -> usize {
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registering a child handler that only stores to an atomic.
+    HANDLER.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(mark_forked));
+    });
+    if FORKED.load(std::sync::atomic::Ordering::Relaxed) {
+        1
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
+/// True when kernels may split work across threads.
+pub fn parallel() -> bool {
+    threads() > 1
+}
+
 /// Splits `[0, n)` into chunks for rayon when `n` is large; calls `f(start, end)`.
 pub fn parallel_ranges(n: usize, f: impl Fn(usize, usize) + Sync) {
-    if n < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 {
+    if n < PARALLEL_THRESHOLD || !parallel() {
         f(0, n);
         return;
     }
-    let chunks = (rayon::current_num_threads() * 4).min(n.div_ceil(PARALLEL_THRESHOLD / 2));
+    let chunks = (threads() * 4).min(n.div_ceil(PARALLEL_THRESHOLD / 2));
     let size = n.div_ceil(chunks);
     rayon::scope(|s| {
         for c in 0..chunks {

@@ -9,6 +9,7 @@ mod errors;
 mod functions;
 mod index_ops;
 mod nn_ops;
+mod optim;
 mod shape_ops;
 mod tensor;
 mod tensor_ops;
@@ -76,6 +77,7 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shape_ops::meshgrid, m)?)?;
     m.add_function(wrap_pyfunction!(shape_ops::einsum, m)?)?;
     m.add_function(wrap_pyfunction!(nn_ops::convolution, m)?)?;
+    m.add_function(wrap_pyfunction!(optim::_optimizer_step, m)?)?;
     m.add_function(wrap_pyfunction!(nn_ops::_max_pool, m)?)?;
     m.add_function(wrap_pyfunction!(nn_ops::_avg_pool, m)?)?;
     m.add_function(wrap_pyfunction!(nn_ops::_adaptive_avg_pool, m)?)?;

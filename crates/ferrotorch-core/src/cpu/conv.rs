@@ -72,11 +72,11 @@ impl Geom {
     /// Samples in parallel (each GEMM single-threaded) when there are enough
     /// of them; otherwise one sample at a time with threaded GEMMs.
     fn per_sample_parallel(&self) -> bool {
-        let t = rayon::current_num_threads();
+        let t = crate::iter::threads();
         t > 1 && self.n >= t && self.n * self.flops() >= PAR_FLOPS
     }
     fn gemm_par(&self) -> Parallelism {
-        let t = rayon::current_num_threads();
+        let t = crate::iter::threads();
         if t > 1 && self.flops() >= PAR_FLOPS {
             Parallelism::Rayon(t)
         } else {
@@ -328,7 +328,7 @@ pub fn weight_grad<T: Real>(g: &Geom, x: &[T], gy: &[T]) -> Vec<T> {
 pub fn unfold<T: Real>(g: &Geom, x: &[T]) -> Vec<T> {
     let mut out = vec![T::ZERO; g.n * g.cols_len()];
     let (xp, op) = (SendPtr(x.as_ptr() as *mut T), SendPtr(out.as_mut_ptr()));
-    let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD;
+    let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD && crate::iter::parallel();
     let one = |s: usize| unsafe { im2col(g, xp.get().add(s * g.x_len()), op.get().add(s * g.cols_len()), false) };
     if par {
         (0..g.n).into_par_iter().for_each(one);
@@ -342,7 +342,7 @@ pub fn unfold<T: Real>(g: &Geom, x: &[T]) -> Vec<T> {
 pub fn fold<T: Real>(g: &Geom, cols: &[T]) -> Vec<T> {
     let mut out = vec![T::ZERO; g.n * g.x_len()];
     let (cp, op) = (SendPtr(cols.as_ptr() as *mut T), SendPtr(out.as_mut_ptr()));
-    let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD;
+    let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD && crate::iter::parallel();
     let one = |s: usize| unsafe { col2im(g, cp.get().add(s * g.cols_len()), op.get().add(s * g.x_len()), false) };
     if par {
         (0..g.n).into_par_iter().for_each(one);

@@ -20,7 +20,7 @@ pub fn bmm<T: Element>(a: &Tensor, b: &Tensor) -> Tensor {
     );
     let (sa, sb) = (a.strides().to_vec(), b.strides().to_vec());
     let flops = m * n * k;
-    let threads = rayon::current_num_threads();
+    let threads = crate::iter::threads();
     let one = |i: usize, par: Parallelism| unsafe {
         let dst = po.get().add(i * m * n);
         let lhs = pa.get().offset(i as isize * sa[0]);
@@ -30,7 +30,7 @@ pub fn bmm<T: Element>(a: &Tensor, b: &Tensor) -> Tensor {
         }
         gemm_one::<T>(m, n, k, dst, lhs, sa[2], sa[1], rhs, sb[2], sb[1], par);
     };
-    if bs > 1 && flops < PAR_FLOPS * 4 && bs * flops >= PAR_FLOPS {
+    if threads > 1 && bs > 1 && flops < PAR_FLOPS * 4 && bs * flops >= PAR_FLOPS {
         use rayon::prelude::*;
         (0..bs)
             .into_par_iter()

@@ -61,7 +61,7 @@ impl Windows {
 }
 
 fn planes(n: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
-    if work >= crate::iter::PARALLEL_THRESHOLD && n > 1 {
+    if work >= crate::iter::PARALLEL_THRESHOLD && n > 1 && crate::iter::parallel() {
         (0..n).into_par_iter().for_each(f);
     } else {
         (0..n).for_each(f);

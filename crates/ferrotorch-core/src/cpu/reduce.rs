@@ -62,7 +62,7 @@ pub fn reduce<T: Element, R: Reducer<T>>(t: &Tensor, dims: &[usize], r: &R) -> T
         }
         off
     };
-    let threads = rayon::current_num_threads();
+    let threads = crate::iter::threads();
     if m * count < PARALLEL_THRESHOLD || threads == 1 {
         for i in 0..m {
             let acc = fold_range(out_offset(i), 0, count);
@@ -426,7 +426,7 @@ pub fn sum_outer<T: OuterSum>(t: &Tensor, outer: usize, red: usize, inner: usize
         }
     };
     let tasks = outer * col_chunks;
-    if outer * red * inner < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 {
+    if outer * red * inner < PARALLEL_THRESHOLD || !crate::iter::parallel() {
         (0..tasks).for_each(job);
     } else {
         use rayon::prelude::*;

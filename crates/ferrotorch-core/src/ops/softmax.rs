@@ -79,7 +79,7 @@ fn kernel<T: Real>(x: &Tensor, d: usize, log: bool) -> Tensor {
             }
         }
     };
-    if x.numel() < crate::iter::PARALLEL_THRESHOLD {
+    if x.numel() < crate::iter::PARALLEL_THRESHOLD || !crate::iter::parallel() {
         (0..rows).for_each(row);
     } else {
         let per_task = (crate::iter::PARALLEL_THRESHOLD / n.max(1)).max(1);
