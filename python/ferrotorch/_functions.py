@@ -123,13 +123,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
 
 
 # ---- Python-composed ops (each module also adds the Tensor methods) ---------------
-from . import _factories, _misc_methods  # noqa: E402,F401  (Tensor.new_*, apply_, pin_memory, ...)
+from . import _factories, _misc_methods, _random  # noqa: E402,F401  (Tensor.new_*, apply_, pin_memory, ...)
 from ._compare import allclose, equal, isclose  # noqa: E402
 from ._index_ops import bincount, bucketize, index_copy, index_fill, masked_scatter, searchsorted  # noqa: E402
 from ._linalg_top import det, inverse, logdet, slogdet, svd  # noqa: E402
 from ._matrix_ops import baddbmm, cdist, count_nonzero, diag, dist, kron, mv, trace  # noqa: E402
 from ._pointwise import addcdiv, addcmul, logit, xlogy  # noqa: E402
-from ._random import bernoulli, multinomial, poisson  # noqa: E402
+from ._sampling import bernoulli, multinomial, poisson  # noqa: E402
 from ._special import digamma, lgamma  # noqa: E402
 
 

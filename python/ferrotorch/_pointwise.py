@@ -1,7 +1,7 @@
 """Pointwise composites: ``addcmul``, ``addcdiv``, ``xlogy``, ``logit`` and the
 in-place forms PyTorch has for them and for ``lerp``/``nan_to_num``."""
 from . import _C
-from ._util import inplace, is_float, is_integral, scalar_name, write_out
+from ._util import inplace, is_float, is_integral, write_out
 
 _ADDCDIV_INT_MSG = (
     "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
