@@ -353,3 +353,500 @@ def test_poisson():
         torch.poisson(T([1.0, -1.0]))
     with pytest.raises(NotImplementedError, match="poisson_cpu"):
         torch.poisson(torch.tensor([1, 2]))
+
+
+# ---- pointwise composites ---------------------------------------------------------------
+
+def test_addcmul_addcdiv(rng):
+    x, a, b = rng.standard_normal((3, 4)), rng.standard_normal((1, 4)), rng.standard_normal((3, 1)) + 3
+    close(torch.addcmul(T(x), T(a), T(b), value=0.5), x + 0.5 * a * b)
+    close(torch.addcdiv(T(x), T(a), T(b), value=-2), x - 2 * a / b)
+    close(T(x).addcmul(T(a), T(b)), x + a * b)
+    assert torch.addcmul(torch.tensor([1, 2]), torch.tensor([1, 2]), torch.tensor([3, 4]), value=2).tolist() == [7, 18]
+    # PyTorch casts value to the integral computation type
+    assert torch.addcmul(torch.tensor([1, 2]), torch.tensor([1, 2]), torch.tensor([3, 4]), value=0.5).tolist() == [1, 2]
+    r = torch.addcmul(torch.tensor([1.0, 2.0]), T([1.0, 2.0]), torch.tensor(3), value=2)
+    assert r.dtype == torch.float64 and r.tolist() == [7.0, 14.0]
+    close(torch.addcdiv(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0]), torch.tensor([3, 4])), [4 / 3, 2.5],
+          atol=1e-6)
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv is no longer supported"):
+        torch.addcdiv(torch.tensor([1.0, 2.0]), torch.tensor([1, 2]), torch.tensor([3, 4]))
+    with pytest.raises(NotImplementedError, match="addcmul_cpu_out"):
+        torch.addcmul(torch.tensor([True]), torch.tensor([True]), torch.tensor([True]))
+    out = torch.empty(3, 4, dtype=torch.float64)
+    assert torch.addcmul(T(x), T(a), T(b), out=out) is out
+    close(out, x + a * b)
+
+
+def test_addcmul_addcdiv_gradcheck(rng):
+    x, a, b = (T(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (3,), (2, 1)))
+    assert gradcheck(lambda x, a, b: torch.addcmul(x, a, b, value=0.7), (x, a, b))
+    assert gradcheck(lambda x, a, b: torch.addcdiv(x, a, b + 3, value=-1.3), (x, a, b))
+
+
+def test_inplace_composites(rng):
+    x, a, b = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4)) + 3
+    t = T(x)
+    assert t.addcmul_(T(a), T(b), value=2) is t
+    close(t, x + 2 * a * b)
+    t = T(x)
+    close(t.addcdiv_(T(a), T(b)), x + a / b)
+    t = T(x)
+    close(t.lerp_(T(b), 0.25), x + 0.25 * (b - x))
+    t = T(x)
+    close(t.lerp_(T(b), T(a)), x + a * (b - x))
+    m1, m2 = rng.standard_normal((3, 5)), rng.standard_normal((5, 4))
+    t = T(x)
+    close(t.addmm_(T(m1), T(m2), beta=0.5, alpha=2), 0.5 * x + 2 * m1 @ m2)
+    t = T([1.0, NAN, INF, -INF])
+    assert t.nan_to_num_(0.5, 9.0, -9.0).tolist() == [1.0, 0.5, 9.0, -9.0]
+    assert torch.nan_to_num_(T([NAN]), 2.0).tolist() == [2.0]
+    with pytest.raises(RuntimeError, match=r"output with shape \[1\] doesn't match the broadcast shape \[3\]"):
+        torch.zeros(1).lerp_(torch.ones(3), 0.5)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        torch.tensor([1, 2]).addcmul_(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]))
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        T(x, requires_grad=True).addcmul_(T(a), T(b))
+
+
+def test_inplace_composites_autograd(rng):
+    # the op reads a clone, so writing into self does not invalidate saved tensors
+    x0, w0 = rng.standard_normal(4), rng.standard_normal(4)
+    x, w, e = T(x0, requires_grad=True), T(w0, requires_grad=True), T(np.ones(4), requires_grad=True)
+    y = x * 1
+    y.lerp_(e, w)
+    assert y.grad_fn is not None
+    y.sum().backward()
+    close(x.grad, 1 - w0)
+    close(w.grad, 1 - x0)
+    close(e.grad, w0)
+
+    def f(x, a, b):
+        y = x * 2
+        return y.addcmul_(a, b, value=3).addcdiv_(a, b + 4)
+    ins = tuple(T(rng.standard_normal(3), requires_grad=True) for _ in range(3))
+    assert gradcheck(f, ins)
+    m = T(rng.standard_normal((2, 2)), requires_grad=True)
+    assert gradcheck(lambda x, m: (x * 1).addmm_(m, m, beta=0.5), (T(rng.standard_normal((2, 2)), requires_grad=True), m))
+
+
+def test_xlogy():
+    x = T([0.0, 0.0, 1.0, 2.0, 0.0, 3.0, 2.0])
+    y = T([0.0, 5.0, 0.0, NAN, NAN, 4.0, -1.0])
+    r = A(torch.xlogy(x, y))
+    assert r[0] == 0 and r[1] == 0 and r[2] == -INF and np.isnan(r[3]) and np.isnan(r[4]) and np.isnan(r[6])
+    assert r[5] == pytest.approx(3 * math.log(4))
+    close(torch.xlogy(2, T([3.0, 4.0])), 2 * np.log([3.0, 4.0]))
+    r = torch.xlogy(torch.tensor([3, 4]), 2)
+    assert r.dtype == torch.float32
+    close(r, [3 * math.log(2), 4 * math.log(2)], atol=1e-6)
+    assert torch.xlogy(torch.tensor([3, 4]), T([2.0, 3.0])).dtype == torch.float64
+    assert torch.tensor([2.0]).xlogy(torch.tensor([True])).tolist() == [0.0]
+    t = T([0.0, 2.0])
+    assert t.xlogy_(T([0.0, 3.0])) is t
+    close(t, [0.0, 2 * math.log(3)])
+    assert torch.xlogy_(T([1.0]), T([math.e])).tolist() == [1.0]
+    with pytest.raises(TypeError):
+        torch.xlogy(2, 3)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        torch.tensor([1, 2]).xlogy_(2)
+
+
+def test_xlogy_gradients():
+    x, y = T([0.5, 2.0, -1.5], requires_grad=True), T([0.3, 4.0, 2.5], requires_grad=True)
+    assert gradcheck(torch.xlogy, (x, y))
+    assert gradgradcheck(torch.xlogy, (x, y))
+    # PyTorch's formula: zero gradients where x == 0, even at y == 0 (no NaN)
+    x, y = T([0.0, 0.0], requires_grad=True), T([0.0, 2.0], requires_grad=True)
+    torch.xlogy(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0] and y.grad.tolist() == [0.0, 0.0]
+
+
+def test_logit():
+    p = np.array([0.0, 0.1, 0.25, 0.5, 0.9, 1.0, 2.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = np.log(p / (1 - p))
+    close(torch.logit(T(p)), ref)
+    q = np.clip(p, 0.2, 0.8)
+    close(torch.logit(T(p), eps=0.2), np.log(q / (1 - q)))
+    close(torch.logit(T([0.2]), eps=-1), [math.log(0.25)])  # eps < 0 means no clamping
+    close(torch.logit(torch.tensor([0.2]), eps=0.7), [math.log(0.7 / 0.3)], atol=1e-6)  # lo checked first
+    assert torch.logit(torch.tensor([0, 1])).tolist() == [-INF, INF]
+    assert torch.logit(T([0.5])).dtype == torch.float64
+    t = T([0.25])
+    assert t.logit_() is t and t.tolist() == [pytest.approx(math.log(1 / 3))]
+    x = T([0.2, 0.5, 0.95, 0.05], requires_grad=True)
+    torch.logit(x, 0.1).sum().backward()
+    close(x.grad, [1 / (0.2 * 0.8), 4.0, 0.0, 0.0])  # zero outside [eps, 1 - eps]
+    assert gradcheck(lambda x: torch.logit(x), (T([0.2, 0.6, 0.9], requires_grad=True),))
+    assert gradcheck(lambda x: torch.logit(x, 0.1), (T([0.2, 0.6, 0.85], requires_grad=True),))
+
+
+# ---- lgamma / digamma -------------------------------------------------------------------
+
+def test_lgamma_matches_math(rng):
+    xs = np.concatenate([np.linspace(-20.3, 40.0, 301), [0.5, 1.0, 2.0, 3.0, 1e-8, 9.999, 10.0, 1e5, 1e250]])
+    ref = np.array([math.lgamma(v) for v in xs])
+    close(torch.lgamma(T(xs)), ref, atol=1e-12, rtol=1e-13)
+    r = A(torch.lgamma(T([0.0, -0.0, -1.0, -7.0, INF, -INF, NAN])))
+    assert np.all(r[:6] == INF) and np.isnan(r[6])
+    f = torch.lgamma(torch.tensor([0.5, 3.0, -2.5]))
+    assert f.dtype == torch.float32
+    close(f, [math.lgamma(0.5), math.log(2), math.lgamma(-2.5)], atol=1e-6)
+    assert torch.lgamma(torch.tensor([1, 4])).dtype == torch.float32
+    t = T([5.0])
+    assert t.lgamma_() is t and t.tolist() == [pytest.approx(math.log(24))]
+
+
+def test_digamma_values():
+    euler = 0.5772156649015329
+    harmonic = [sum(1 / k for k in range(1, n)) for n in range(1, 30)]
+    close(torch.digamma(T(np.arange(1.0, 30.0))), np.array(harmonic) - euler, atol=1e-13)
+    # half integers: digamma(n + 1/2) = -euler - 2 ln 2 + sum_{k<=n} 2 / (2k - 1)
+    half = [-euler - 2 * math.log(2) + sum(2 / (2 * k - 1) for k in range(1, n + 1)) for n in range(12)]
+    close(torch.digamma(T(np.arange(12) + 0.5)), half, atol=1e-13)
+    # reflection: digamma(1 - x) - digamma(x) = pi / tan(pi x)
+    x = np.array([-3.7, -1.25, -0.5, 0.3])
+    close(torch.digamma(T(1 - x)) - torch.digamma(T(x)), np.pi / np.tan(np.pi * x), atol=1e-11)
+    r = A(torch.digamma(T([0.0, -0.0, -1.0, -4.0, INF, -INF])))
+    assert r[0] == -INF and r[1] == INF and np.isnan(r[2]) and np.isnan(r[3]) and r[4] == INF and np.isnan(r[5])
+    assert torch.digamma(torch.tensor([1.0])).dtype == torch.float32
+    t = T([1.0])
+    assert t.digamma_() is t and t.tolist() == [pytest.approx(-euler)]
+
+
+def test_lgamma_digamma_gradients():
+    x = T([-2.7, -0.4, 0.3, 1.0, 2.5, 14.2], requires_grad=True)
+    assert gradcheck(torch.lgamma, (x,))
+    assert gradcheck(torch.digamma, (x,))
+    assert gradgradcheck(torch.lgamma, (x,))
+    g, = torch.autograd.grad(torch.lgamma(x).sum(), x)
+    close(g, A(torch.digamma(x.detach())), atol=1e-12)
+
+
+# ---- matrix composites ------------------------------------------------------------------
+
+def test_baddbmm(rng):
+    inp, b1, b2 = rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))
+    close(torch.baddbmm(T(inp), T(b1), T(b2)), inp + b1 @ b2)
+    close(torch.baddbmm(T(inp[0, 0]), T(b1), T(b2), beta=0.5, alpha=-2), 0.5 * inp[0, 0] - 2 * b1 @ b2)
+    nan_in = torch.full((2, 3, 5), NAN, dtype=torch.float64)
+    close(torch.baddbmm(nan_in, T(b1), T(b2), beta=0), b1 @ b2)  # beta=0 ignores input (even NaN)
+    t = T(inp)
+    assert t.baddbmm_(T(b1), T(b2), alpha=3) is t
+    close(t, inp + 3 * b1 @ b2)
+    ints = torch.baddbmm(torch.ones(1, 2, 2, dtype=torch.int64), torch.ones(1, 2, 3, dtype=torch.int64),
+                         torch.ones(1, 3, 2, dtype=torch.int64), beta=2)
+    assert ints.dtype == torch.int64 and ints.tolist() == [[[5, 5], [5, 5]]]
+    with pytest.raises(RuntimeError, match="batch1 must be a 3D tensor"):
+        torch.baddbmm(torch.zeros(3, 5), torch.ones(3, 4), T(b2))
+    with pytest.raises(RuntimeError, match=r"Expected size for first two dimensions of batch2 tensor to be: \[2, 4\] but got: \[2, 5\]."):
+        torch.baddbmm(T(inp), T(b1), torch.ones(2, 5, 5, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="Input dtypes must be the same, got: input float, batch1: double"):
+        torch.baddbmm(torch.zeros(2, 3, 5), T(b1), T(b2))
+    with pytest.raises(RuntimeError, match="The expanded size"):
+        torch.baddbmm(torch.zeros(2, 3, dtype=torch.float64), T(b1), T(b2))
+    ins = tuple(T(v, requires_grad=True) for v in (inp[:, :1], b1, b2))
+    assert gradcheck(lambda i, a, b: torch.baddbmm(i, a, b, beta=0.7, alpha=1.3), ins)
+
+
+def test_mv_diag_trace(rng):
+    m, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    close(torch.mv(T(m), T(v)), m @ v)
+    close(T(m).mv(T(v)), m @ v)
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(3\), mat \(3x4\), vec \(3\)"):
+        torch.mv(T(m), T(v[:3]))
+    for k in (-2, -1, 0, 1, 3):
+        close(torch.diag(T(v), k), np.diag(v, k))
+        close(torch.diag(T(m), k), np.diag(m, k))
+    assert torch.diag(torch.tensor([1, 2]), 1).tolist() == [[0, 1, 0], [0, 0, 2], [0, 0, 0]]
+    assert torch.diag(T(m), 5).shape == (0,)
+    d = torch.diag(T(m))
+    d[0] = 100.0
+    assert A(T(m))[0, 0] != 100.0  # 2-D -> 1-D is a copy
+    with pytest.raises(RuntimeError, match=r"diag\(\): Supports 1D or 2D tensors. Got 0D"):
+        torch.diag(torch.tensor(1.0))
+    with pytest.raises(RuntimeError, match="Got 3D"):
+        torch.diag(torch.ones(2, 2, 2))
+    assert gradcheck(lambda x: torch.diag(x, 1), (T(v, requires_grad=True),))
+    assert gradcheck(lambda x: torch.diag(x, -1), (T(m, requires_grad=True),))
+    close(torch.trace(T(m)), np.trace(m))
+    r = torch.trace(torch.tensor([[1, 2], [3, 4]], dtype=torch.int32))
+    assert r.dtype == torch.int64 and r.item() == 5
+    with pytest.raises(RuntimeError, match="trace: expected a matrix, but got tensor with dim 1"):
+        torch.trace(T(v))
+    assert gradcheck(torch.trace, (T(m, requires_grad=True),))
+
+
+def test_kron(rng):
+    for sa, sb in (((2,), (3,)), ((2, 3), (4, 1)), ((2,), (2, 3)), ((2, 1, 3), (3, 2)), ((), (3,))):
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        close(torch.kron(T(a), T(b)), np.kron(a, b))
+    assert torch.kron(torch.tensor([1, 2]), torch.tensor([[1, 2], [3, 4]])).tolist() == [[1, 2, 2, 4], [3, 4, 6, 8]]
+    assert torch.kron(torch.tensor([1, 2]), torch.tensor([1.5])).dtype == torch.float32
+    a, b = T(rng.standard_normal((2, 2)), requires_grad=True), T(rng.standard_normal((3,)), requires_grad=True)
+    assert gradcheck(torch.kron, (a, b))
+
+
+def test_dist_and_count_nonzero(rng):
+    x, y = rng.standard_normal(5), rng.standard_normal((3, 1))
+    d = x - y
+    for p, ref in ((2, np.sqrt((d ** 2).sum())), (1, np.abs(d).sum()), (3.5, (np.abs(d) ** 3.5).sum() ** (1 / 3.5)),
+                   (INF, np.abs(d).max()), (0, np.count_nonzero(d))):
+        close(torch.dist(T(x), T(y), p), ref)
+    close(T(x).dist(T(y)), np.sqrt((d ** 2).sum()))
+    with pytest.raises(TypeError, match="must be Tensor, not int"):
+        torch.dist(T(x), 3)
+    assert gradcheck(lambda a, b: torch.dist(a, b, 3), (T(x, requires_grad=True), T(y, requires_grad=True)))
+    m = np.array([[0, 1.5, 0], [2, 0, 0], [NAN, 0, 3]])
+    assert torch.count_nonzero(T(m)).item() == 4
+    assert torch.count_nonzero(T(m), dim=0).tolist() == [2, 1, 1]
+    assert torch.count_nonzero(T(m), (0, 1)).item() == 4
+    assert T(m).count_nonzero(1).tolist() == [1, 1, 2]
+    assert torch.count_nonzero(torch.tensor([True, False, True])).dtype == torch.int64
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
+        torch.count_nonzero(T(m), (0, 0))
+
+
+def _cdist_ref(a, b, p):
+    d = np.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 0:
+        return (d != 0).sum(-1).astype(float)
+    if p == INF:
+        return d.max(-1)
+    return (d ** p).sum(-1) ** (1 / p)
+
+
+def test_cdist(rng):
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    for p in (2.0, 1.0, 0.5, 3.0, 0, INF):
+        close(torch.cdist(T(a), T(b), p), _cdist_ref(a, b, p), atol=1e-9)
+    a, b = rng.standard_normal((2, 1, 4, 3)), rng.standard_normal((3, 5, 3))
+    r = torch.cdist(T(a), T(b))
+    assert r.shape == (2, 3, 4, 5)
+    close(r, _cdist_ref(a, b, 2))
+    assert torch.cdist(torch.zeros(2, 0), torch.zeros(3, 0)).tolist() == [[0.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="cdist only supports at least 2D tensors, X1 got: 1D"):
+        torch.cdist(T([1.0, 2.0]), T([[1.0, 2.0]]))
+    with pytest.raises(RuntimeError, match="X1 and X2 must have the same number of columns. X1: 2 X2: 3"):
+        torch.cdist(T([[1.0, 2.0]]), T([[1.0, 2.0, 3.0]]))
+    with pytest.raises(RuntimeError, match="cdist only supports non-negative p values"):
+        torch.cdist(T(a), T(b), -1)
+    with pytest.raises(RuntimeError, match="cdist only supports floating-point dtypes, X1 got: Long"):
+        torch.cdist(torch.tensor([[1, 2]]), torch.tensor([[1, 2]]))
+    with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+        torch.cdist(torch.tensor([[1.0, 2.0]]), T([[1.0, 2.0]]))
+    x1, x2 = T(rng.standard_normal((2, 3, 2)), requires_grad=True), T(rng.standard_normal((2, 4, 2)), requires_grad=True)
+    for p in (2.0, 1.0, 3.0):
+        assert gradcheck(lambda u, v: torch.cdist(u, v, p), (x1, x2))
+    # PyTorch's subgradient: zero distance has zero gradient
+    x = T([[1.0, 2.0]], requires_grad=True)
+    torch.cdist(x, T([[1.0, 2.0]])).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0]]
+
+
+# ---- index composites -------------------------------------------------------------------
+
+def test_bincount(rng):
+    x = rng.integers(0, 7, 50)
+    assert torch.bincount(torch.tensor(x.tolist())).tolist() == np.bincount(x).tolist()
+    assert torch.bincount(torch.tensor(x.tolist()), minlength=10).tolist() == np.bincount(x, minlength=10).tolist()
+    w = rng.standard_normal(50)
+    r = torch.bincount(torch.tensor(x.tolist()), T(w))
+    assert r.dtype == torch.float64
+    close(r, np.bincount(x, w))
+    r = torch.bincount(torch.tensor([1, 1, 3]), torch.tensor([0.5, 1.0, 2.0]))
+    assert r.dtype == torch.float32 and r.tolist() == [0.0, 1.5, 0.0, 2.0]
+    assert torch.bincount(torch.tensor([1, 1]), torch.tensor([1, 2])).dtype == torch.float64  # non-float weights
+    assert torch.bincount(torch.tensor([1, 1, 3], dtype=torch.uint8)).tolist() == [0, 2, 0, 1]
+    assert torch.bincount(torch.tensor([], dtype=torch.int64), minlength=3).tolist() == [0, 0, 0]
+    assert torch.tensor([2, 0]).bincount().tolist() == [1, 0, 1]
+    with pytest.raises(RuntimeError, match="minlength should be >= 0"):
+        torch.bincount(torch.tensor([1]), minlength=-1)
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs."):
+        torch.bincount(torch.tensor([1, -1]))
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs."):
+        torch.bincount(torch.tensor([[1]]))
+    with pytest.raises(NotImplementedError, match="\"bincount_cpu\" not implemented for 'Float'"):
+        torch.bincount(torch.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="weights should be 1-d and have the same length as input"):
+        torch.bincount(torch.tensor([1, 2]), T([1.0]))
+
+
+def test_searchsorted_matches_numpy(rng):
+    seq = np.sort(rng.integers(0, 20, 30)).astype(float)
+    vals = rng.integers(-2, 23, (4, 6)).astype(float)
+    for side in ("left", "right"):
+        ref = np.searchsorted(seq, vals, side=side)
+        assert torch.searchsorted(T(seq), T(vals), side=side).tolist() == ref.tolist()
+        assert torch.searchsorted(T(seq), T(vals), right=side == "right").tolist() == ref.tolist()
+    # batched: one sorted row per row of values
+    seqs = np.sort(rng.standard_normal((3, 2, 9)), -1)
+    vals = rng.standard_normal((3, 2, 5))
+    r = torch.searchsorted(T(seqs), T(vals))
+    ref = np.array([[np.searchsorted(seqs[i, j], vals[i, j]) for j in range(2)] for i in range(3)])
+    assert r.shape == (3, 2, 5) and r.tolist() == ref.tolist()
+    # sizes 0..9 exercise every binary-search depth
+    for m in range(10):
+        s = np.arange(m, dtype=float)
+        v = np.arange(-1, m + 1, 0.5)
+        assert torch.searchsorted(T(s), T(v), right=True).tolist() == np.searchsorted(s, v, "right").tolist()
+
+
+def test_searchsorted_details():
+    t = torch.tensor
+    r = torch.searchsorted(t([1, 3, 5, 7]), 4)
+    assert r.shape == () and r.item() == 2 and r.dtype == torch.int64
+    assert torch.searchsorted(t([1, 3, 5, 7]), t([3, 6, 9]), out_int32=True).dtype == torch.int32
+    assert torch.searchsorted(t([1, 2]), 1.5).item() == 1
+    # scalars and 0-d values compare in the boundaries' dtype, dimensioned values promote
+    assert torch.searchsorted(t([0.7]), 0.7).item() == 0
+    assert torch.searchsorted(t([0.7]), t(0.7, dtype=torch.float64)).item() == 0
+    assert torch.searchsorted(t([0.7]), t([0.7], dtype=torch.float64)).tolist() == [1]
+    # NaNs land where PyTorch's binary search puts them
+    assert torch.searchsorted(t([1.0, 2.0, NAN]), t([1.5, NAN, 0.0])).tolist() == [1, 3, 0]
+    assert torch.searchsorted(t([1.0, NAN]), t([0.0]), right=True).tolist() == [2]
+    assert torch.searchsorted(t([3, 1, 2]), t([2]), sorter=t([1, 2, 0])).tolist() == [1]
+    assert torch.searchsorted(t([]), t([3, 6])).tolist() == [0, 0]
+    out = torch.empty(3, dtype=torch.int64)
+    assert torch.searchsorted(t([1, 3, 5, 7]), t([3, 6, 9]), out=out) is out and out.tolist() == [1, 3, 4]
+    with pytest.raises(RuntimeError, match="side and right can't be set to opposites, got side of left while right was True"):
+        torch.searchsorted(t([1]), t([1]), side="left", right=True)
+    with pytest.raises(RuntimeError, match="side can only be 'left' or 'right' but got middle"):
+        torch.searchsorted(t([1]), t([1]), side="middle")
+    with pytest.raises(RuntimeError, match=r"boundaries tensor \[2, 4\] and input value tensor \[1, 3\]"):
+        torch.searchsorted(torch.zeros(2, 4), torch.zeros(1, 3))
+    with pytest.raises(RuntimeError, match=r"input value can be a scalar only when boundaries tensor dimension is 1"):
+        torch.searchsorted(torch.zeros(2, 4), 3)
+    with pytest.raises(RuntimeError, match="boundaries tensor should have positive dimension"):
+        torch.searchsorted(t(3), t([3]))
+    with pytest.raises(RuntimeError, match="boundary and sorter must have the same size"):
+        torch.searchsorted(t([1, 3, 5]), t([3]), sorter=t([0, 1]))
+
+
+def test_bucketize():
+    t = torch.tensor
+    b = t([1, 3, 5, 7])
+    assert torch.bucketize(t([3, 6, 9]), b).tolist() == [1, 3, 4]
+    assert torch.bucketize(t([3, 6, 9]), b, right=True).tolist() == [2, 3, 4]
+    assert torch.bucketize(t([[0, 8], [5, 1]]), b).tolist() == [[0, 4], [2, 0]]
+    assert torch.bucketize(3, b).item() == 1
+    assert torch.bucketize(t([3]), b, out_int32=True).dtype == torch.int32
+    with pytest.raises(RuntimeError, match=r"boundaries tensor must be 1 dimension, but got dim\(2\)"):
+        torch.bucketize(t([3]), t([[1, 3]]))
+
+
+def test_fill_diagonal_():
+    def ref(shape, v, wrap=False):
+        a = np.zeros(shape)
+        np.fill_diagonal(a, v, wrap=wrap)
+        return a
+    for shape, wrap in (((3, 4), False), ((4, 3), False), ((7, 3), True), ((7, 3), False), ((3, 7), True),
+                        ((3, 3, 3), False)):
+        z = torch.zeros(*shape, dtype=torch.float64)
+        assert z.fill_diagonal_(5, wrap=wrap) is z
+        close(z, ref(shape, 5, wrap))
+    assert torch.zeros(3, 3, dtype=torch.int64).fill_diagonal_(2.7).tolist() == [[2, 0, 0], [0, 2, 0], [0, 0, 2]]
+    base = torch.zeros(3, 3, dtype=torch.float64)
+    base.t()[:, :2].fill_diagonal_(2)  # through a strided view
+    close(base, [[2, 0, 0], [0, 2, 0], [0, 0, 0]])
+    with pytest.raises(RuntimeError, match="dimensions must larger than 1"):
+        torch.zeros(2).fill_diagonal_(1)
+    with pytest.raises(RuntimeError, match="all dimensions of input must be of equal length"):
+        torch.zeros(2, 2, 3).fill_diagonal_(1)
+    a = T(np.ones((2, 2)), requires_grad=True)
+    y = a * 3
+    y.fill_diagonal_(0)
+    y.backward(T([[1.0, 2.0], [3.0, 4.0]]))
+    close(a.grad, [[0, 6], [9, 0]])
+
+
+def test_index_fill(rng):
+    x = rng.standard_normal((3, 4))
+    r = torch.index_fill(T(x), 1, torch.tensor([0, 2]), -1.0)
+    ref = x.copy()
+    ref[:, [0, 2]] = -1
+    close(r, ref)
+    close(A(T(x)), x)  # out of place
+    t = T(x)
+    assert t.index_fill_(0, torch.tensor([-1]), 7.0) is t
+    ref = x.copy()
+    ref[-1] = 7
+    close(t, ref)
+    assert torch.zeros(3, 3, dtype=torch.int64).index_fill(0, torch.tensor([1]), 2.5)[1].tolist() == [2, 2, 2]
+    assert torch.zeros(3).index_fill(0, torch.tensor(1), torch.tensor(2.0)).tolist() == [0.0, 2.0, 0.0]
+    assert torch.zeros(()).index_fill(0, torch.tensor([0]), 5.0).tolist() == 5.0
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        torch.zeros(3, 3).index_fill(0, torch.tensor([3]), -1)
+    with pytest.raises(IndexError, match=r"index_fill_\(\): Expected dtype int64 for index."):
+        torch.zeros(3, 3).index_fill(0, torch.tensor([0], dtype=torch.int32), -1)
+    with pytest.raises(RuntimeError, match="Index has to be a vector/scalar"):
+        torch.zeros(3, 3).index_fill(0, torch.tensor([[0]]), -1)
+    with pytest.raises(RuntimeError, match="only supports a 0-dimensional value tensor, but got tensor with 1 dimension"):
+        torch.zeros(3, 3).index_fill(0, torch.tensor([1]), torch.tensor([2.0]))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        torch.zeros(3, 3).index_fill(2, torch.tensor([1]), 2)
+    # gradients: zero at filled positions; a tensor value gets the sum over unique positions
+    a, v = T([1.0, 2.0, 3.0], requires_grad=True), T(5.0, requires_grad=True)
+    a.index_fill(0, torch.tensor([1, 1]), v).backward(T([1.0, 2.0, 3.0]))
+    assert a.grad.tolist() == [1.0, 0.0, 3.0] and v.grad.item() == 2.0
+
+
+def test_index_copy(rng):
+    x, src = rng.standard_normal((4, 3)), rng.standard_normal((2, 3))
+    r = torch.index_copy(T(x), 0, torch.tensor([3, 0]), T(src))
+    ref = x.copy()
+    ref[[3, 0]] = src
+    close(r, ref)
+    t = T(x)
+    assert t.index_copy_(1, torch.tensor([1]), T(src.T[:, :1].repeat(2, 0)[:4])) is t
+    assert torch.zeros(3).index_copy(0, torch.tensor([1]), torch.tensor(5.0)).tolist() == [0.0, 5.0, 0.0]
+    assert torch.zeros(()).index_copy(0, torch.tensor([0]), torch.tensor(5.0)).item() == 5.0
+    z = torch.zeros(3, 2)
+    with pytest.raises(IndexError, match=r"Number of indices \(2\) should be equal to source.size\(dim\) \(1\)"):
+        z.index_copy(0, torch.tensor([2, 0]), torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(IndexError, match=r"index_copy_\(\): index 5 is out of bounds for dimension 0 with size 3"):
+        z.index_copy(0, torch.tensor([5]), torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(IndexError, match="index -1 is out of bounds"):
+        z.index_copy(0, torch.tensor([-1]), torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(RuntimeError, match=r"self and source expected to have the same dtype, but got \(self\) Float and \(source\) Long"):
+        z.index_copy(0, torch.tensor([1]), torch.tensor([[1, 2]]))
+    with pytest.raises(RuntimeError, match="Expected a long tensor for index, but got Float"):
+        z.index_copy(0, torch.tensor([1.0]), torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(RuntimeError, match="Destination slice shape: 2 4 at dimension 0 and source slice shape: 3 4"):
+        torch.zeros(3, 2, 4).index_copy(0, torch.tensor([1]), torch.ones(1, 3, 4))
+    with pytest.raises(IndexError, match=r"Index should have dimension 1 or 0 \(got 2\)"):
+        z.index_copy(0, torch.tensor([[1]]), torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(IndexError, match=r"When source is scalar, index should have one element \(got 2\)"):
+        z.index_copy(0, torch.tensor([1, 2]), torch.tensor(1.0))
+    xs, ss = T(x, requires_grad=True), T(src, requires_grad=True)
+    assert gradcheck(lambda a, b: torch.index_copy(a, 0, torch.tensor([3, 0]), b), (xs, ss))
+
+
+def test_masked_scatter(rng):
+    x = rng.standard_normal((2, 3))
+    mask = np.array([[True, False, True], [False, True, True]])
+    src = np.arange(1.0, 7.0)
+    ref = x.copy()
+    ref[mask] = src[:mask.sum()]
+    close(torch.masked_scatter(T(x), torch.tensor(mask.tolist()), T(src)), ref)
+    t = T(x)
+    assert t.masked_scatter_(torch.tensor(mask.tolist()), T(src.reshape(2, 3))) is t
+    close(t, ref)
+    # the mask broadcasts (out of place both broadcast)
+    r = torch.zeros(2, 3).masked_scatter(torch.tensor([True, False, True]), torch.tensor([1.0, 2, 3, 4]))
+    assert r.tolist() == [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]
+    r = torch.zeros(3).masked_scatter(torch.tensor([[True, False, True], [True, True, True]]), torch.arange(1.0, 7.0))
+    assert r.tolist() == [[1.0, 0.0, 2.0], [3.0, 4.0, 5.0]]
+    assert torch.zeros(2).masked_scatter(torch.tensor([False, False]), torch.zeros(0)).tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="Number of elements of source < number of ones in mask"):
+        torch.zeros(2, 3).masked_scatter(torch.tensor([True, False, True]), torch.tensor([1.0, 2, 3]))
+    with pytest.raises(RuntimeError, match="masked_scatter_ only supports boolean masks, but got mask with dtype Long"):
+        torch.zeros(3).masked_scatter(torch.tensor([1, 0, 1]), torch.ones(3))
+    with pytest.raises(RuntimeError, match="expected self and source to have same dtypes but gotFloat and Long"):
+        torch.zeros(3).masked_scatter(torch.tensor([True, False, True]), torch.tensor([1, 2]))
+    with pytest.raises(RuntimeError):
+        torch.zeros(3).masked_scatter_(torch.tensor([[True, False, True]] * 2), torch.ones(6))
+    m = torch.tensor(mask.tolist())
+    assert gradcheck(lambda a, b: torch.masked_scatter(a, m, b),
+                     (T(x, requires_grad=True), T(src, requires_grad=True)))

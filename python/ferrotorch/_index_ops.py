@@ -135,7 +135,8 @@ def index_fill_(self, dim, index, value):
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s).")
     target = self if self.ndim else self.view(1)
-    target[_index_key(dim, index)] = value
+    # unique indices: a tensor value's gradient counts each filled position once, as PyTorch's
+    target[_index_key(dim, index.reshape(-1).unique())] = value
     return self
 
 
