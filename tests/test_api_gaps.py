@@ -643,6 +643,19 @@ def test_cdist(rng):
     x = T([[1.0, 2.0]], requires_grad=True)
     torch.cdist(x, T([[1.0, 2.0]])).sum().backward()
     assert x.grad.tolist() == [[0.0, 0.0]]
+    with pytest.raises(ValueError, match="x is not a valid value for compute_mode"):
+        torch.cdist(T(a), T(b), compute_mode="x")
+
+
+def test_cdist_matmul_route(rng):
+    # p=2 with more than 25 rows uses |a|^2 + |b|^2 - 2ab in one matmul, as PyTorch
+    a, b = rng.standard_normal((2, 30, 4)), rng.standard_normal((1, 6, 4))
+    ref = _cdist_ref(a, b, 2)
+    close(torch.cdist(T(a), T(b)), ref, atol=1e-10)
+    close(torch.cdist(T(a[0, :3]), T(b[0]), compute_mode="use_mm_for_euclid_dist"), ref[0, :3], atol=1e-10)
+    close(torch.cdist(T(a), T(b), compute_mode="donot_use_mm_for_euclid_dist"), ref, atol=1e-12)
+    x1, x2 = T(a, requires_grad=True), T(b, requires_grad=True)
+    assert gradcheck(torch.cdist, (x1, x2))
 
 
 # ---- index composites -------------------------------------------------------------------
@@ -850,3 +863,290 @@ def test_masked_scatter(rng):
     m = torch.tensor(mask.tolist())
     assert gradcheck(lambda a, b: torch.masked_scatter(a, m, b),
                      (T(x, requires_grad=True), T(src, requires_grad=True)))
+
+
+# ---- apply_ / map_ / memory placement ---------------------------------------------------
+
+def test_apply_and_map():
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.apply_(lambda v: v * v + 1) is t
+    assert t.tolist() == [[2.0, 5.0], [10.0, 17.0]]
+    assert torch.tensor([1, 2]).apply_(lambda v: v * 1.5).tolist() == [1, 3]  # cast back to the dtype
+    assert torch.tensor([True, False]).apply_(lambda v: not v).tolist() == [False, True]
+    seen = []
+    torch.tensor([1, 2]).apply_(lambda v: seen.append(type(v)) or v)
+    assert seen == [int, int]
+    v = torch.zeros(2, 3)[:, 1]
+    v.apply_(lambda x: 7.0)
+    assert v.tolist() == [7.0, 7.0]
+    with pytest.raises(RuntimeError, match=r"Can't call apply_\(\) on Variable that requires grad"):
+        torch.ones(2, requires_grad=True).apply_(lambda x: x)
+    with pytest.raises(TypeError):
+        torch.tensor([1.0]).apply_(lambda x: "a")
+    m = torch.tensor([[1.0, 2.0]])
+    assert m.map_(torch.tensor([3.0]), lambda a, b: a * b) is m and m.tolist() == [[3.0, 6.0]]
+    assert torch.tensor([1.0, 2.0]).map_(torch.tensor([3.0, 4.0]), lambda a, b: a - b).tolist() == [-2.0, -2.0]
+    with pytest.raises(TypeError, match=r"map_: expected torch.FloatTensor for 'other' \(got torch.LongTensor\)"):
+        torch.tensor([1.0, 2.0]).map_(torch.tensor([3, 4]), lambda a, b: a)
+    with pytest.raises(RuntimeError, match=r"Can't call map_\(\) on Variable that requires grad"):
+        torch.ones(2, requires_grad=True).map_(torch.ones(2), lambda a, b: a)
+
+
+def test_pinned_and_shared_memory_queries():
+    t = torch.zeros(2)
+    assert t.is_pinned() is False and t.is_shared() is False
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
+        t.pin_memory()
+    with pytest.raises(NotImplementedError, match="shared memory"):
+        t.share_memory_()
+
+
+# ---- torch.linalg ---------------------------------------------------------------------
+
+L = torch.linalg
+
+
+def wellcond(rng, *shape):
+    n = shape[-1]
+    return rng.standard_normal(shape) + n * np.eye(n)
+
+
+def spd(rng, *shape):
+    x = rng.standard_normal(shape)
+    return x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def test_inv_det_slogdet_values(rng):
+    a = wellcond(rng, 2, 3, 4, 4)
+    close(L.inv(T(a)), np.linalg.inv(a))
+    close(torch.inverse(T(a[0, 0])), np.linalg.inv(a[0, 0]))
+    close(T(a[0, 0]).inverse(), np.linalg.inv(a[0, 0]))
+    f = L.inv(torch.tensor(a[0, 0].tolist()))
+    assert f.dtype == torch.float32
+    close(f, np.linalg.inv(a[0, 0]), atol=1e-5, rtol=1e-4)
+    d = L.det(T(a))
+    assert d.shape == (2, 3)
+    close(d, np.linalg.det(a))
+    assert torch.det(T(a[0, 0])).shape == ()
+    close(T(a[0, 0]).det(), np.linalg.det(a[0, 0]))
+    assert L.det(torch.zeros(0, 0)).item() == 1.0
+    sign, logabs = L.slogdet(T(a))
+    rs, rl = np.linalg.slogdet(a)
+    close(sign, rs)
+    close(logabs, rl)
+    r = torch.slogdet(T([[1.0, 2.0], [3.0, 4.0]]))
+    assert r.sign.item() == -1.0 and r.logabsdet.item() == pytest.approx(math.log(2))
+    assert math.isnan(torch.logdet(T([[1.0, 2.0], [3.0, 4.0]])).item())
+    assert torch.logdet(T([[1.0, 2.0], [2.0, 4.0]])).item() == -INF
+    close(T([[2.0, 1.0], [1.0, 3.0]]).logdet(), math.log(5))
+
+
+def test_inv_det_errors():
+    sing = T([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(L.LinAlgError, match="linalg.inv: The diagonal element 2 is zero, the inversion could not be "
+                                            "completed because the input matrix is singular."):
+        L.inv(sing)
+    with pytest.raises(RuntimeError, match=r"linalg.inv: \(Batch element 1\): The diagonal element 2 is zero"):
+        L.inv(torch.stack([torch.eye(2, dtype=torch.float64), sing]))
+    with pytest.raises(RuntimeError, match="linalg.inv: A must be batches of square matrices, but they are 2 by 3 matrices"):
+        L.inv(torch.ones(2, 3))
+    with pytest.raises(RuntimeError, match="linalg.inv: The input tensor A must have at least 2 dimensions."):
+        L.inv(torch.ones(3))
+    with pytest.raises(NotImplementedError, match="linalg.inv: Expected a floating point or complex tensor as input. Got Long"):
+        L.inv(torch.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(NotImplementedError, match="linalg.inv: Low precision dtypes not supported. Got Half"):
+        L.inv(torch.eye(2, dtype=torch.float16))
+    with pytest.raises(RuntimeError, match="linalg.det: A must be batches of square matrices"):
+        L.det(torch.ones(2, 3))
+    assert issubclass(L.LinAlgError, RuntimeError)
+
+
+def test_inv_det_slogdet_gradients(rng):
+    a = T(wellcond(rng, 2, 3, 3), requires_grad=True)
+    assert gradcheck(L.inv, (a,))
+    assert gradgradcheck(L.inv, (a,))
+    assert gradcheck(L.det, (a,))
+    assert gradgradcheck(L.det, (a,))
+    assert gradcheck(lambda x: L.slogdet(x).logabsdet, (a,))
+    assert gradcheck(torch.logdet, (T(spd(rng, 3, 3), requires_grad=True),))
+    # singular matrices: the gradient of det is the cofactor matrix
+    s = T([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    L.det(s).backward()
+    close(s.grad, [[4.0, -2.0], [-2.0, 1.0]])
+    r1 = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0])  # rank 1: every cofactor is 0
+    s = T(r1, requires_grad=True)
+    L.det(s).backward()
+    close(s.grad, np.zeros((3, 3)), atol=1e-12)
+    r2 = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])  # rank 2
+    cof = np.array([[np.linalg.det(np.delete(np.delete(r2, i, 0), j, 1)) * (-1) ** (i + j) for j in range(3)]
+                    for i in range(3)])
+    s = T(r2, requires_grad=True)
+    L.det(s).backward()
+    close(s.grad, cof, atol=1e-10)
+
+
+def test_solve(rng):
+    a, b = wellcond(rng, 3, 3), rng.standard_normal((3, 2))
+    close(L.solve(T(a), T(b)), np.linalg.solve(a, b))
+    v = rng.standard_normal(3)
+    x = L.solve(T(a), T(v))
+    assert x.shape == (3,)
+    close(x, np.linalg.solve(a, v))
+    ab = wellcond(rng, 4, 3, 3)
+    x = L.solve(T(ab), T(v))  # vector broadcast over the batch
+    assert x.shape == (4, 3)
+    close(x, np.linalg.solve(ab, np.broadcast_to(v, (4, 3))[..., None])[..., 0])
+    x = L.solve(T(ab), T(rng.standard_normal((4, 3))))  # batch of vectors
+    assert x.shape == (4, 3)
+    B = rng.standard_normal((2, 1, 3, 5))
+    close(L.solve(T(ab), T(B)), np.linalg.solve(ab, B))
+    bl = rng.standard_normal((2, 3))
+    close(L.solve(T(a), T(bl), left=False), bl @ np.linalg.inv(a))
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B \(2x2 and 3x1\)"):
+        L.solve(torch.eye(2), torch.ones(3))
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation XA = B \(2x2 and 2x3\)"):
+        L.solve(torch.eye(2), torch.ones(2, 3), left=False)
+    with pytest.raises(RuntimeError, match="Expected A and B to have the same dtype, but found A of type Float and B of type Double"):
+        L.solve(torch.eye(2), T([1.0, 2.0]))
+    with pytest.raises(L.LinAlgError, match="torch.linalg.solve: The solver failed because the input matrix is singular."):
+        L.solve(T([[1.0, 2.0], [2.0, 4.0]]), T([1.0, 2.0]))
+    ins = (T(ab, requires_grad=True), T(rng.standard_normal((3, 2)), requires_grad=True))
+    assert gradcheck(L.solve, ins)
+    assert gradgradcheck(L.solve, ins)
+    assert gradcheck(lambda A_, B_: L.solve(A_, B_, left=False), (T(a, requires_grad=True), T(bl, requires_grad=True)))
+
+
+def test_cholesky(rng):
+    s = spd(rng, 2, 4, 4)
+    Lc = L.cholesky(T(s))
+    close(Lc, np.linalg.cholesky(s))
+    U = L.cholesky(T(s), upper=True)
+    close(U, np.swapaxes(np.linalg.cholesky(s), -1, -2))
+    # only one triangle is read: the lower one by default, the upper one for upper=True
+    junk = s.copy()
+    junk[..., 0, 3] = 100.0
+    close(L.cholesky(T(junk)), np.linalg.cholesky(s))
+    junk = s.copy()
+    junk[..., 3, 0] = 100.0
+    close(L.cholesky(T(junk), upper=True), np.swapaxes(np.linalg.cholesky(s), -1, -2))
+    with pytest.raises(L.LinAlgError, match=r"linalg.cholesky: The factorization could not be completed because the "
+                                            r"input is not positive-definite \(the leading minor of order 2 is not "
+                                            r"positive-definite\)."):
+        L.cholesky(T([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(RuntimeError, match=r"\(Batch element 1\): The factorization could not be completed .* order 3"):
+        L.cholesky(T([np.eye(3), np.diag([1.0, 2.0, -1.0])]))
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices, but they are 1 by 2 matrices"):
+        L.cholesky(T([[1.0, 2.0]]))
+
+    def f(x, upper):  # symmetric positive-definite inputs
+        return L.cholesky(x.matmul(x.mT) + 3 * torch.eye(3, dtype=torch.float64), upper=upper)
+    x = T(rng.standard_normal((2, 3, 3)), requires_grad=True)
+    assert gradcheck(lambda x: f(x, False), (x,))
+    assert gradcheck(lambda x: f(x, True), (x,))
+    assert gradgradcheck(lambda x: f(x, False), (x,))
+
+
+def test_qr(rng):
+    for shape in ((5, 3), (3, 3), (2, 3, 5)):
+        a = rng.standard_normal(shape)
+        Q, R = L.qr(T(a))
+        k = min(shape[-2:])
+        assert Q.shape == shape[:-1] + (k,) and R.shape == shape[:-2] + (k, shape[-1])
+        close(Q.matmul(R), a)
+        close(Q.mT.matmul(Q), np.broadcast_to(np.eye(k), Q.shape[:-2] + (k, k)), atol=1e-12)
+        close(R, np.triu(A(R)))
+        close(np.abs(A(R)), np.abs(np.linalg.qr(a)[1]))
+    a = rng.standard_normal((5, 3))
+    Q, R = L.qr(T(a), mode="complete")
+    assert Q.shape == (5, 5) and R.shape == (5, 3)
+    close(Q.matmul(R), a)
+    Q, R = L.qr(T(a), mode="r")
+    assert Q.shape == (0,) and R.shape == (3, 3)
+    with pytest.raises(RuntimeError, match="qr received unrecognized mode 'x' but expected one of 'reduced'"):
+        L.qr(T(a), mode="x")
+    for shape in ((4, 3), (3, 3), (2, 4)):
+        x = T(rng.standard_normal(shape), requires_grad=True)
+        assert gradcheck(lambda x: L.qr(x), (x,))
+    x = T(rng.standard_normal((3, 2)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+        L.qr(x, mode="complete").Q.sum().backward()
+    with pytest.raises(RuntimeError, match="which is not computed when mode='r'"):
+        L.qr(x, mode="r").R.sum().backward()
+
+
+def test_svd(rng):
+    for shape in ((5, 3), (3, 5), (2, 4, 4)):
+        a = rng.standard_normal(shape)
+        U, S, Vh = L.svd(T(a), full_matrices=False)
+        close(U.matmul(S.unsqueeze(-1) * Vh), a)
+        close(S, np.linalg.svd(a, compute_uv=False))
+        close(L.svdvals(T(a)), np.linalg.svd(a, compute_uv=False))
+    a = rng.standard_normal((5, 3))
+    U, S, Vh = L.svd(T(a))
+    assert U.shape == (5, 5) and S.shape == (3,) and Vh.shape == (3, 3)
+    close(U.mT.matmul(U), np.eye(5), atol=1e-12)
+    u, s, v = torch.svd(T(a))  # torch.svd returns V, reduced by default
+    assert u.shape == (5, 3) and v.shape == (3, 3)
+    close(u.matmul(s.unsqueeze(-1) * v.mT), a)
+    u, s, v = T(a).svd(some=False)
+    assert u.shape == (5, 5)
+    u, s, v = torch.svd(T(a), compute_uv=False)
+    assert A(u).tolist() == np.zeros((5, 5)).tolist() and v.shape == (3, 3)
+
+    # gauge-invariant functions of the factors: S, U U^T-like products, squared entries
+    def f(x):
+        U, S, Vh = L.svd(x, full_matrices=False)
+        return torch.cat([S, (U * U).reshape(-1), (Vh * Vh).reshape(-1), U.matmul(Vh).reshape(-1)])
+    for shape in ((4, 3), (3, 3), (3, 4)):
+        x = T(rng.standard_normal(shape), requires_grad=True)
+        assert gradcheck(f, (x,))
+        assert gradcheck(L.svdvals, (x,))
+    x = T(rng.standard_normal((4, 3)), requires_grad=True)
+    assert gradcheck(lambda x: L.svd(x).S, (x,))  # full_matrices=True, only S used
+
+
+def test_eigh(rng):
+    s = spd(rng, 2, 4, 4) - 4 * np.eye(4)
+    w, V = L.eigh(T(s))
+    close(w, np.linalg.eigvalsh(s))
+    close(V.matmul(w.unsqueeze(-1) * V.mT), s)
+    close(L.eigvalsh(T(s)), np.linalg.eigvalsh(s))
+    low = np.tril(s)
+    close(L.eigh(T(low)).eigenvalues, np.linalg.eigvalsh(s))  # reads the lower triangle
+    close(L.eigvalsh(T(np.swapaxes(low, -1, -2)), UPLO="U"), np.linalg.eigvalsh(s))
+    with pytest.raises(RuntimeError, match="Expected UPLO argument to be 'L' or 'U', but got X"):
+        L.eigh(T(s), UPLO="X")
+
+    def f(x):  # symmetric input, sign-invariant functions of the eigenvectors
+        w, V = L.eigh(x + x.mT)
+        return torch.cat([w.reshape(-1), (V * V).reshape(-1)])
+    x = T(rng.standard_normal((2, 3, 3)), requires_grad=True)
+    assert gradcheck(f, (x,))
+    assert gradcheck(lambda x: L.eigvalsh(x + x.mT), (x,))
+
+
+def test_matrix_norm_and_norm(rng):
+    a = rng.standard_normal((2, 3, 4))
+    for ord in ("fro", "nuc", 1, -1, 2, -2, INF, -INF):
+        close(L.matrix_norm(T(a), ord), np.linalg.norm(a, ord, axis=(-2, -1)))
+        close(L.matrix_norm(T(a), ord, dim=(0, 2)), np.linalg.norm(a, ord, axis=(0, 2)))
+        r = L.matrix_norm(T(a), ord, dim=(2, 0), keepdim=True)
+        assert r.shape == (1, 3, 1)
+        close(r, np.linalg.norm(a, ord, axis=(2, 0), keepdims=True))
+        close(L.norm(T(a[0]), ord), np.linalg.norm(a[0], ord))
+    close(L.norm(T(a)), np.linalg.norm(a.reshape(-1)))
+    close(L.norm(T(a[0, 0]), 3), np.linalg.norm(a[0, 0], 3))
+    close(L.norm(T(a), "fro", dim=(1, 2)), np.linalg.norm(a, "fro", axis=(1, 2)))
+    close(L.norm(T(a), 1, dim=1), np.linalg.norm(a, 1, axis=1))
+    assert L.matrix_norm(torch.ones(2, 2), dtype=torch.float64).dtype == torch.float64
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported."):
+        L.matrix_norm(T(a), 3)
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: The input tensor A must have at least 2 dimensions."):
+        L.matrix_norm(T([1.0, 2.0]))
+    with pytest.raises(NotImplementedError, match="Expected a floating point or complex tensor as input. Got Long"):
+        L.matrix_norm(torch.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="If dim is not specified but ord is, the input must be 1D or 2D. Got 3D."):
+        L.norm(T(a), 2)
+    x = T(a[0], requires_grad=True)
+    for ord in ("fro", "nuc", 1, INF, 2, -2):
+        assert gradcheck(lambda x: L.matrix_norm(x, ord), (x,))

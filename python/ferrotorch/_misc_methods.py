@@ -1,16 +1,21 @@
 """``Tensor.apply_``/``map_`` (Python callables, CPU) and the memory-placement
 queries ``pin_memory``/``is_pinned``/``share_memory_``/``is_shared``."""
+import numbers
+
 from . import _C
 from ._util import scalar_name
 from .autograd.grad_mode import no_grad
 
 
 def _flat(t):
-    v = t.reshape(-1).tolist()
-    return v
+    return t.reshape(-1).tolist()
 
 
 def _write(self, values):
+    for v in values:
+        # also keeps strings away from tensor(), whose sequence parsing recurses on them
+        if not isinstance(v, numbers.Number):
+            raise TypeError(f"must be real number, not {type(v).__name__}")
     with no_grad():
         self.copy_(_C.tensor(values, dtype=self.dtype).reshape(*self.shape))
     return self

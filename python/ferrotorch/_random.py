@@ -58,7 +58,11 @@ def uniform_(self, from_=0, to=1, *, generator=None, **kw):
         raise RuntimeError(
             f"uniform_ expects to-from <= std::numeric_limits<{scalar_name(self.dtype)}>::max(), but found "
             f"to={to} and from={from_} which result in to-from to exceed the limit")
-    return _fill(self, _uniform(self.shape, generator) * (to - from_) + from_)
+    # keep as many random bits as the dtype's mantissa holds (PyTorch does the same), so that
+    # U[0, 1) does not round up to 1 when it is cast to float32/half
+    digits = _FLOAT_INFO[str(self.dtype)][0]
+    u = (_uniform(self.shape, generator) * 2.0 ** digits).floor() * 2.0 ** -digits
+    return _fill(self, u * (to - from_) + from_)
 
 
 def normal_(self, mean=0, std=1, *, generator=None):
