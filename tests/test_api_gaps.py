@@ -575,6 +575,8 @@ def test_mv_diag_trace(rng):
     assert r.dtype == torch.int64 and r.item() == 5
     with pytest.raises(RuntimeError, match="trace: expected a matrix, but got tensor with dim 1"):
         torch.trace(T(v))
+    with pytest.raises(NotImplementedError, match="\"trace\" not implemented for 'Bool'"):
+        torch.trace(torch.ones(2, 2, dtype=torch.bool))
     assert gradcheck(torch.trace, (T(m, requires_grad=True),))
 
 
@@ -597,6 +599,8 @@ def test_dist_and_count_nonzero(rng):
     close(T(x).dist(T(y)), np.sqrt((d ** 2).sum()))
     with pytest.raises(TypeError, match="must be Tensor, not int"):
         torch.dist(T(x), 3)
+    with pytest.raises(NotImplementedError, match="norm\\(\\): input dtype should be either floating point or complex. Got Long"):
+        torch.dist(torch.tensor([1, 2]), torch.tensor([0, 1]))
     assert gradcheck(lambda a, b: torch.dist(a, b, 3), (T(x, requires_grad=True), T(y, requires_grad=True)))
     m = np.array([[0, 1.5, 0], [2, 0, 0], [NAN, 0, 3]])
     assert torch.count_nonzero(T(m)).item() == 4
@@ -959,6 +963,10 @@ def test_inv_det_errors():
     with pytest.raises(RuntimeError, match="linalg.det: A must be batches of square matrices"):
         L.det(torch.ones(2, 3))
     assert issubclass(L.LinAlgError, RuntimeError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN propagates without numpy warnings
+        assert math.isnan(L.det(T([[2.0, 0.0], [0.0, NAN]])).item())
+        assert np.isnan(A(L.inv(T([[2.0, 0.0], [0.0, NAN]])))).all()
 
 
 def test_inv_det_slogdet_gradients(rng):
@@ -1139,6 +1147,7 @@ def test_matrix_norm_and_norm(rng):
     close(L.norm(T(a), "fro", dim=(1, 2)), np.linalg.norm(a, "fro", axis=(1, 2)))
     close(L.norm(T(a), 1, dim=1), np.linalg.norm(a, 1, axis=1))
     assert L.matrix_norm(torch.ones(2, 2), dtype=torch.float64).dtype == torch.float64
+    assert L.matrix_norm(torch.zeros(2, 0), 2).item() == 0.0 and L.matrix_norm(torch.zeros(2, 0)).item() == 0.0
     with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported."):
         L.matrix_norm(T(a), 3)
     with pytest.raises(RuntimeError, match="linalg.matrix_norm: The input tensor A must have at least 2 dimensions."):

@@ -3,6 +3,8 @@ numpy on the detached data (batched, float32/float64); backwards are the
 closed-form formulas of PyTorch's FunctionsManual.cpp written with ferrotorch
 ops (and these Functions), so they are differentiable again where PyTorch's are.
 A Rust kernel should replace the numpy forwards (see docs)."""
+import functools
+
 import numpy as np
 
 from . import _C
@@ -16,6 +18,15 @@ class LinAlgError(RuntimeError):
 
 def _np(t):
     return np.asarray(t.detach())
+
+
+def _quiet(forward):
+    """NaN/inf inputs give NaN results as in PyTorch, without numpy's RuntimeWarnings."""
+    @functools.wraps(forward)
+    def run(*args):
+        with np.errstate(all="ignore"):
+            return forward(*args)
+    return run
 
 
 def _t(a):
@@ -92,6 +103,7 @@ def inv_np(A, fn="linalg.inv"):
 
 class Inv(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A):
         out = inv_np(A)
         ctx.save_for_backward(out)
@@ -118,6 +130,7 @@ def _cofactor_np(a):
 
 class Det(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A):
         d = _t(np.asarray(np.linalg.det(_np(A))))
         ctx.save_for_backward(A, d)
@@ -134,6 +147,7 @@ class Det(Function):
 
 class Slogdet(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A):
         sign, logabs = np.linalg.slogdet(_np(A))
         sign, logabs = _t(np.asarray(sign)), _t(np.asarray(logabs))
@@ -151,6 +165,7 @@ class Solve(Function):
     """X = A^-1 B with B (..., n, k); batch dims broadcast."""
 
     @staticmethod
+    @_quiet
     def forward(ctx, A, B):
         try:
             X = _t(np.linalg.solve(_np(A), _np(B)))
@@ -169,6 +184,7 @@ class Solve(Function):
 
 class Cholesky(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A, upper):
         a = _np(A)
         try:
@@ -209,6 +225,7 @@ def _qr_backward_tall(gQ, gR, Q, R):
 
 class QR(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A, mode):
         q, r = np.linalg.qr(_np(A), mode=mode)
         Q, R = _t(q), _t(r)
@@ -238,6 +255,7 @@ def _diag_embed(v):
 
 class SVD(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A, full_matrices):
         u, s, vh = np.linalg.svd(_np(A), full_matrices=full_matrices)
         U, S, Vh = _t(u), _t(s), _t(vh)
@@ -271,6 +289,7 @@ class SVD(Function):
 
 class SVDVals(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A):
         u, s, vh = np.linalg.svd(_np(A), full_matrices=False)
         ctx.save_for_backward(_t(u), _t(vh))
@@ -284,6 +303,7 @@ class SVDVals(Function):
 
 class Eigh(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, A, UPLO):
         w, v = np.linalg.eigh(_np(A), UPLO=UPLO)
         L, V = _t(w), _t(v)

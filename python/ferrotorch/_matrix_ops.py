@@ -65,6 +65,8 @@ def diag(input, diagonal=0, *, out=None):
 def trace(input):
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype == _C.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return input.diagonal().sum()
 
 
@@ -80,7 +82,11 @@ def kron(input, other, *, out=None):
 
 def dist(input, other, p=2):
     check_tensor("dist", "other", 2, other)
-    return (input - other).norm(p)
+    diff = input - other
+    if not is_float(diff.dtype):
+        raise NotImplementedError(
+            f"norm(): input dtype should be either floating point or complex. Got {scalar_name(diff.dtype)} instead.")
+    return diff.norm(p)
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):

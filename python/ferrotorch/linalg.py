@@ -50,7 +50,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         r = A.norm(2, (d0, d1), keepdim)
     elif ord in ("nuc", 2, -2):
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
-        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if ord == "nuc" or (ord == 2 and s.shape[-1] == 0):  # the largest of no singular values is 0
+            r = s.sum(-1)
+        else:
+            r = s.amax(-1) if ord == 2 else s.amin(-1)
         if keepdim:
             for d in sorted((d0, d1)):
                 r = r.unsqueeze(d)
