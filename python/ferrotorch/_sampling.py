@@ -4,7 +4,7 @@ from . import _C
 from ._index_ops import searchsorted
 from ._random import _F64, _check_probs, _open_uniform, _uniform, bernoulli_
 from ._special import lgamma
-from ._util import is_float, scalar_name
+from ._util import is_float, scalar_name, write_out
 from .autograd.function import Function
 from .autograd.grad_mode import no_grad
 
@@ -34,11 +34,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         sample = (_uniform(input.shape, generator) < input.detach().to(_F64)).to(input.dtype)
     else:
         sample = bernoulli_(_C.empty(*input.shape, dtype=input.dtype), p, generator=generator)
-    r = Bernoulli.apply(input, sample)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return write_out(Bernoulli.apply(input, sample), out)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
@@ -74,10 +70,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             u = _uniform((rows.shape[0], num_samples), generator)
             r = searchsorted(cdf, u, right=True).clamp(max=n_cat - 1)
         r = r if input.ndim == 2 else r.squeeze(0)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return write_out(r, out)
 
 
 def poisson(input, generator=None):

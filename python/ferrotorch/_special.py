@@ -8,7 +8,7 @@ with sin/tan(pi x) evaluated at x - round(x) so poles come out exactly."""
 import math
 
 from . import _C
-from ._util import inplace, is_float
+from ._util import inplace, is_float, write_out
 
 _F64 = _C.float64
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -66,11 +66,7 @@ def lgamma(input, *, out=None):
     ly = _lgamma_pos(y)
     # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x); exact zeros of sin give +inf at the poles
     r = _C.where(refl, (math.pi / pr.sin().abs()).log() - ly, ly)
-    r = _C.where(x.isinf(), float("inf"), r).to(dtype)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return write_out(_C.where(x.isinf(), float("inf"), r).to(dtype), out)
 
 
 def digamma(input, *, out=None):
@@ -80,11 +76,7 @@ def digamma(input, *, out=None):
     # digamma(x) = digamma(1 - x) - pi / tan(pi x)
     r = _C.where(refl, dy - math.pi / pr.tan(), dy)
     r = _C.where(x == 0, x.reciprocal().neg(), r)  # -inf at +0, +inf at -0, as PyTorch
-    r = _C.where((x < 0) & (x == x.floor()), float("nan"), r).to(dtype)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return write_out(_C.where((x < 0) & (x == x.floor()), float("nan"), r).to(dtype), out)
 
 
 _C.Tensor.lgamma = lgamma
