@@ -120,3 +120,34 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
         from ._C import arange
         return arange(input.numel()).repeat_interleave(input)
     return input.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+# ---- Python-composed ops (each module also adds the Tensor methods) ---------------
+from . import _factories, _misc_methods, _random  # noqa: E402,F401  (Tensor.new_*, apply_, pin_memory, ...)
+from ._compare import allclose, equal, isclose  # noqa: E402
+from ._index_ops import bincount, bucketize, index_copy, index_fill, masked_scatter, searchsorted  # noqa: E402
+from ._linalg_top import det, inverse, logdet, slogdet, svd  # noqa: E402
+from ._matrix_ops import baddbmm, cdist, count_nonzero, diag, dist, kron, mv, trace  # noqa: E402
+from ._pointwise import addcdiv, addcmul, logit, xlogy  # noqa: E402
+from ._sampling import bernoulli, multinomial, poisson  # noqa: E402
+from ._special import digamma, lgamma  # noqa: E402
+
+
+def xlogy_(input, other):
+    return input.xlogy_(other)
+
+
+def logit_(input, eps=None):
+    return input.logit_(eps)
+
+
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
+    return input.nan_to_num_(nan, posinf, neginf)
+
+
+__all__ += [
+    "allclose", "equal", "isclose", "bincount", "bucketize", "index_copy", "index_fill", "masked_scatter",
+    "searchsorted", "det", "inverse", "logdet", "slogdet", "svd", "baddbmm", "cdist", "count_nonzero", "diag",
+    "dist", "kron", "mv", "trace", "addcdiv", "addcmul", "logit", "xlogy", "bernoulli", "multinomial", "poisson",
+    "digamma", "lgamma", "xlogy_", "logit_", "nan_to_num_",
+]
