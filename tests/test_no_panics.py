@@ -102,3 +102,9 @@ def test_autograd_through_ops_on_awkward_inputs(dt):
             attempt(lambda: (y.__setitem__(i, t.sum()), _backward_any(y)))
         for op in BINARY:
             attempt(lambda: _backward_any(getattr(t, op)(t * 0.5)))
+
+
+@pytest.mark.parametrize("data,exc", [(["a"], ValueError), ("a", TypeError), ([["a"]], ValueError), ([1, "a"], TypeError)])
+def test_strings_are_rejected_not_recursed(data, exc):
+    with pytest.raises(exc, match="str"):
+        torch.tensor(data)

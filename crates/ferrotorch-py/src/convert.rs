@@ -244,6 +244,14 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, acc: &mut Nested) -> PyResult<()> 
         acc.vals.push(s);
         return check_leaf_depth(acc, depth);
     }
+    // A string is a sequence of strings: PyTorch rejects it instead of recursing forever.
+    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>() {
+        return Err(if depth == 0 || !acc.vals.is_empty() {
+            PyTypeError::new_err("new(): invalid data type 'str'")
+        } else {
+            PyValueError::new_err("too many dimensions 'str'")
+        });
+    }
     let seq = obj.cast::<PySequence>().map_err(|_| {
         PyTypeError::new_err(format!(
             "Could not infer dtype of {}",
