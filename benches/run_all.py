@@ -24,6 +24,9 @@ except ImportError:  # PyTorch is an optional reference
     torch = None
 
 
+ONLY = ""  # -k filter
+
+
 def best(fn, number, repeat):
     fn()  # warm up
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
@@ -31,6 +34,8 @@ def best(fn, number, repeat):
 
 def case(name, make, number, repeat, results):
     """make(lib) returns a zero-arg callable for lib in (ft, np, torch)."""
+    if ONLY not in name:
+        return
     row = {"name": name}
     for label, lib in (("ferrotorch", ft), ("numpy", np), ("torch", torch)):
         if lib is None:
@@ -62,8 +67,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", default=os.environ.get("BENCH_JSON"))
+    ap.add_argument("-k", default="", help="only cases whose name contains this")
     args = ap.parse_args()
     rep = 3 if args.quick else 7
+    global ONLY
+    ONLY = args.k
     results = []
     print(f"threads: ferrotorch=rayon default, torch={torch.get_num_threads() if torch else '-'}; torch {'%s' % torch.__version__ if torch else 'not installed'}")
 
@@ -182,6 +190,65 @@ def main():
         return lambda: lib.nn.functional.max_pool2d(x, 3, 2, 1)
 
     case("max_pool2d 3x3/2 8x64x56x56", pool, 5, rep, results)
+
+    def mlp_train(lib):
+        # one SGD training step of a 784-512-256-10 MLP on a 256-sample batch
+        if lib is np:
+            return None
+        nn = lib.nn
+        lib.manual_seed(0)
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = tensors(lib, (256, 784))
+        y = lib.randint(0, 10, (256,))
+
+        def run():
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        return run
+
+    case("train step MLP 784-512-256-10 b256", mlp_train, 5, rep, results)
+
+    def mnist_cnn(lib):
+        # pytorch/examples mnist Net, Adadelta, batch 64 of 28x28 images
+        if lib is np:
+            return None
+        nn, F = lib.nn, lib.nn.functional
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 32, 3, 1)
+                self.conv2 = nn.Conv2d(32, 64, 3, 1)
+                self.dropout1 = nn.Dropout(0.25)
+                self.dropout2 = nn.Dropout(0.5)
+                self.fc1 = nn.Linear(9216, 128)
+                self.fc2 = nn.Linear(128, 10)
+
+            def forward(self, x):
+                x = F.relu(self.conv1(x))
+                x = F.relu(self.conv2(x))
+                x = F.max_pool2d(x, 2)
+                x = self.dropout1(x)
+                x = lib.flatten(x, 1)
+                x = F.relu(self.fc1(x))
+                x = self.dropout2(x)
+                return F.log_softmax(self.fc2(x), dim=1)
+
+        lib.manual_seed(0)
+        model = Net()
+        opt = lib.optim.Adadelta(model.parameters(), lr=1.0)
+        x = tensors(lib, (64, 1, 28, 28))
+        y = lib.randint(0, 10, (64,))
+
+        def run():
+            opt.zero_grad()
+            F.nll_loss(model(x), y).backward()
+            opt.step()
+        return run
+
+    case("train step MNIST CNN (pytorch/examples) b64", mnist_cnn, 2, rep, results)
 
     if args.json:
         with open(args.json, "w") as f:
