@@ -108,3 +108,12 @@ def test_autograd_through_ops_on_awkward_inputs(dt):
 def test_strings_are_rejected_not_recursed(data, exc):
     with pytest.raises(exc, match="str"):
         torch.tensor(data)
+
+
+def test_numpy_scalars_own_their_memory_and_full_int64_randint():
+    import numpy as np
+    ts = [torch.as_tensor(np.float64(1.5)) for _ in range(5)]
+    junk = [np.full(1, 7.0) for _ in range(1000)]  # would reuse freed scalar buffers
+    assert [t.item() for t in ts] == [1.5] * 5 and len(junk) == 1000
+    x = torch.randint(-2 ** 63, 2 ** 63 - 1, (100,))
+    assert x.dtype == torch.int64 and int(x.min()) < 0 < int(x.max())

@@ -74,10 +74,11 @@ impl Generator {
     }
     /// Uniform integers in [low, high).
     pub fn integers(&mut self, n: usize, low: i64, high: i64) -> Vec<i64> {
-        let range = (high - low) as u64;
+        // wrapping: the full i64 range is a span of up to 2^64 - 1
+        let range = high.wrapping_sub(low) as u64;
         let w = self.next_u32s(2 * n);
         (0..n)
-            .map(|i| low + ((((w[2 * i] as u64) << 32) | w[2 * i + 1] as u64) % range) as i64)
+            .map(|i| low.wrapping_add(((((w[2 * i] as u64) << 32) | w[2 * i + 1] as u64) % range) as i64))
             .collect()
     }
 }

@@ -149,6 +149,10 @@ pub fn nonneg_shape(sizes: &[i64]) -> PyResult<Vec<usize>> {
 
 /// Wraps a numpy array (anything with `__array_interface__`) without copying.
 pub fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    // Own the memory through an ndarray: a numpy scalar's interface points at
+    // a temporary buffer that dies with the interface dict. asarray returns
+    // an ndarray itself unchanged, so arrays stay zero-copy.
+    let obj = &obj.py().import("numpy")?.call_method1("asarray", (obj,))?;
     let ai = obj.getattr("__array_interface__")?;
     let shape: Vec<usize> = ai.get_item("shape")?.extract()?;
     let typestr: String = ai.get_item("typestr")?.extract()?;

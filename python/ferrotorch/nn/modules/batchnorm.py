@@ -2,7 +2,7 @@
 (running_mean, running_var, num_batches_tracked) with PyTorch's update rule."""
 from ... import _C
 from .. import functional as F, init
-from ..parameter import Parameter
+from .normalization import _affine_params
 from .module import Module
 
 
@@ -15,15 +15,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_C.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_C.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _C.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", _C.ones(num_features, dtype=dtype))

@@ -7,6 +7,13 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _affine_params(module, shape, affine, bias, dtype):
+    """Registers `weight` and `bias` of `shape` (filled by reset_parameters), or
+    None entries where PyTorch registers them as absent."""
+    module.register_parameter("weight", Parameter(_C.empty(*shape, dtype=dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(_C.empty(*shape, dtype=dtype)) if affine and bias else None)
+
+
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
@@ -15,15 +22,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_C.empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_C.empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -49,15 +48,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_C.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_C.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, (num_channels,), affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
