@@ -1,0 +1,1 @@
+"""Implementation of ``ferrotorch.optim.lr_scheduler``, split by family."""
