@@ -143,11 +143,22 @@ fn lanes<T: Real, const I: usize, const O: usize>(
     const W: usize = 8;
     assert!(si.iter().all(|&s| s + n <= src.len()) && di.iter().all(|&d| d + n <= dst.len()));
     let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
-    let mut i = 0;
     // SAFETY: every access is below an offset + n checked above.
     unsafe {
-        while i + W <= n {
-            let x: [[T; W]; I] = std::array::from_fn(|q| (sp.add(si[q] + i) as *const [T; W]).read_unaligned());
+        if n < W {
+            for i in 0..n {
+                let v = f(std::array::from_fn(|q| *sp.add(si[q] + i)));
+                for q in 0..O {
+                    *dp.add(di[q] + i) = v[q];
+                }
+            }
+            return;
+        }
+        let mut i = 0;
+        while i < n {
+            // a last partial chunk overlaps the previous one (f is pure)
+            let at = i.min(n - W);
+            let x: [[T; W]; I] = std::array::from_fn(|q| (sp.add(si[q] + at) as *const [T; W]).read_unaligned());
             let mut y = [[T::ZERO; W]; O];
             for l in 0..W {
                 let v = f(std::array::from_fn(|q| x[q][l]));
@@ -156,15 +167,9 @@ fn lanes<T: Real, const I: usize, const O: usize>(
                 }
             }
             for q in 0..O {
-                (dp.add(di[q] + i) as *mut [T; W]).write_unaligned(y[q]);
+                (dp.add(di[q] + at) as *mut [T; W]).write_unaligned(y[q]);
             }
-            i += W;
-        }
-        for i in i..n {
-            let v = f(std::array::from_fn(|q| *sp.add(si[q] + i)));
-            for q in 0..O {
-                *dp.add(di[q] + i) = v[q];
-            }
+            i = at + W;
         }
     }
 }
@@ -212,107 +217,169 @@ impl Plan {
         Block { rows, nb }
     }
 
-    /// v [P, c, nb]: the transformed input tiles of `blk`. `s` is scratch of
-    /// 2 * P * nb.
+    /// Row width of the padded, deinterleaved tile-row scratch: 4 phases of
+    /// tw + 1 tiles (the input's 6-wide tiles overlap the next by 2).
+    fn wq(&self) -> usize {
+        M * (self.tw + 1)
+    }
+
+    /// Scratch elements the tile transforms need.
+    fn scratch_len(&self) -> usize {
+        3 * A * self.wq()
+    }
+
+    /// Copies row `r` of `plane` ([rows, cols], shifted left by `off`) into
+    /// `dst` with zeros outside the plane.
+    #[inline(always)]
+    fn padded_row<T: Real>(plane: &[T], cols: usize, r: Option<usize>, off: isize, dst: &mut [T]) {
+        let Some(r) = r else {
+            dst.fill(T::ZERO);
+            return;
+        };
+        let src = &plane[r * cols..][..cols];
+        // dst[i] = src[i - off]
+        let lo = (off.max(0) as usize).min(dst.len());
+        let s0 = (-off).max(0) as usize;
+        let len = cols.saturating_sub(s0).min(dst.len() - lo);
+        dst[..lo].fill(T::ZERO);
+        dst[lo..lo + len].copy_from_slice(&src[s0..s0 + len]);
+        dst[lo + len..].fill(T::ZERO);
+    }
+
+    /// v [P, c, nb]: the transformed input tiles of `blk`.
+    #[inline(always)]
     fn input_tiles<T: Real>(&self, x: &[T], blk: &Block, v: &mut [T], s: &mut [T]) {
-        let (nb, tw) = (blk.nb, self.tw);
-        let (d, z) = s.split_at_mut(P * nb);
+        let (nb, tw, wq, st) = (blk.nb, self.tw, self.wq(), self.tw + 1);
+        let (rows, rest) = s.split_at_mut(A * wq);
+        let (z, zd) = rest.split_at_mut(A * wq);
         for ci in 0..self.c {
-            // d [r, q, tile] = x at row 4ty + r - pad0, column 4t + q - pad1
             for (jr, row) in blk.rows.clone().enumerate() {
                 let (si, ty) = (row / self.th, row % self.th);
                 let plane = &x[(si * self.c + ci) * self.h * self.w..][..self.h * self.w];
                 for r in 0..A {
                     let iy = (ty * M + r) as isize - self.pad[0];
-                    let src = (0..self.h as isize).contains(&iy).then(|| &plane[iy as usize * self.w..][..self.w]);
-                    for q in 0..A {
-                        let dst = &mut d[(r * A + q) * nb + jr * tw..][..tw];
-                        let Some(src) = src else {
-                            dst.fill(T::ZERO);
-                            continue;
-                        };
-                        let off = q as isize - self.pad[1];
-                        for (t, o) in dst.iter_mut().enumerate() {
-                            let ix = (t * M) as isize + off;
-                            *o = if ix >= 0 && (ix as usize) < self.w { src[ix as usize] } else { T::ZERO };
-                        }
-                    }
+                    let iy = (0..self.h as isize).contains(&iy).then_some(iy as usize);
+                    Self::padded_row(plane, self.w, iy, self.pad[1], &mut rows[r * wq..][..wq]);
                 }
-            }
-            // z [k, q, tile] = Bᵀ over r, then v [k*6 + l, ci] = Bᵀ over q
-            lanes(A * nb, d, std::array::from_fn(|r| r * A * nb), z, std::array::from_fn(|kk| kk * A * nb), bt);
-            for kk in 0..A {
-                let si = std::array::from_fn(|q| (kk * A + q) * nb);
-                let di = std::array::from_fn(|l| ((kk * A + l) * self.c + ci) * nb);
-                lanes(nb, z, si, v, di, bt);
+                // z [k, col] = Bᵀ over rows; zd [k, phase, tile] = z [k, 4 tile + phase]
+                lanes(wq, rows, std::array::from_fn(|r| r * wq), z, std::array::from_fn(|kk| kk * wq), bt);
+                deinterleave(z, zd, st);
+                // v [k*6 + l, ci, tile] = Bᵀ over the tile's columns 4t..4t+6
+                let base = ci * nb + jr * tw;
+                for kk in 0..A {
+                    let ph = |q: usize| (kk * M + q % M) * st + q / M;
+                    let di = std::array::from_fn(|l| (kk * A + l) * self.c * nb + base);
+                    lanes(tw, zd, std::array::from_fn(ph), v, di, bt);
+                }
             }
         }
     }
 
     /// y (+bias) from m [P, o, nb], the GEMM's transformed output of `blk`.
-    /// `s` is scratch of 40 * nb.
+    #[inline(always)]
     fn output_tiles<T: Real>(&self, m: &[T], blk: &Block, y: SendPtr<T>, bias: Option<&[T]>, s: &mut [T]) {
-        let (nb, tw) = (blk.nb, self.tw);
-        let (z, t4) = s.split_at_mut(A * M * nb);
+        let (nb, tw, wq, st) = (blk.nb, self.tw, self.wq(), self.tw + 1);
+        let (z, rest) = s.split_at_mut(A * wq);
+        let (t4, out) = rest.split_at_mut(A * wq);
         for oi in 0..self.o {
-            // z [k, b, tile] = Aᵀ over l, then t4 [a, b, tile] = Aᵀ over k
-            for kk in 0..A {
-                let si = std::array::from_fn(|l| ((kk * A + l) * self.o + oi) * nb);
-                lanes(nb, m, si, z, std::array::from_fn(|b| (kk * M + b) * nb), at);
-            }
-            lanes(M * nb, z, std::array::from_fn(|kk| kk * M * nb), t4, std::array::from_fn(|a| a * M * nb), at);
             let bo = bias.map_or(T::ZERO, |b| b[oi]);
             for (jr, row) in blk.rows.clone().enumerate() {
                 let (si, ty) = (row / self.th, row % self.th);
+                let base = oi * nb + jr * tw;
+                // z [k, b, tile] = Aᵀ over l, then t4 [a, b, tile] = Aᵀ over k
+                for kk in 0..A {
+                    let si = std::array::from_fn(|l| (kk * A + l) * self.o * nb + base);
+                    lanes(tw, m, si, z, std::array::from_fn(|b| (kk * M + b) * st), at);
+                }
+                lanes(M * st, z, std::array::from_fn(|kk| kk * M * st), t4, std::array::from_fn(|a| a * M * st), at);
+                interleave(t4, out, st);
                 // SAFETY: blocks own disjoint tile rows, so disjoint outputs.
                 let plane = unsafe { y.get().add((si * self.o + oi) * self.oh * self.ow) };
                 for a in 0..M.min(self.oh - ty * M) {
                     let dst = unsafe { std::slice::from_raw_parts_mut(plane.add((ty * M + a) * self.ow), self.ow) };
-                    for b in 0..M {
-                        let src = &t4[(a * M + b) * nb + jr * tw..][..tw];
-                        for (t, &v) in src.iter().enumerate() {
-                            if let Some(o) = dst.get_mut(t * M + b) {
-                                *o = v + bo;
-                            }
-                        }
-                    }
+                    dst.iter_mut().zip(&out[a * wq..]).for_each(|(d, &v)| *d = v + bo);
                 }
             }
         }
     }
 
     /// dm [P, o, nb]: gy's tiles of `blk` through the adjoint of the output
-    /// transform. `s` is scratch of 40 * nb.
+    /// transform.
+    #[inline(always)]
     fn output_grad_tiles<T: Real>(&self, gy: &[T], blk: &Block, dm: &mut [T], s: &mut [T]) {
-        let (nb, tw) = (blk.nb, self.tw);
-        let (g4, z) = s.split_at_mut(M * M * nb);
+        let (nb, tw, wq, st) = (blk.nb, self.tw, self.wq(), self.tw + 1);
+        let (rows, rest) = s.split_at_mut(A * wq);
+        let (g4, z) = rest.split_at_mut(A * wq);
         for oi in 0..self.o {
-            // g4 [a, b, tile] = gy at row 4ty + a, column 4t + b (zero outside)
             for (jr, row) in blk.rows.clone().enumerate() {
                 let (si, ty) = (row / self.th, row % self.th);
                 let plane = &gy[(si * self.o + oi) * self.oh * self.ow..][..self.oh * self.ow];
                 for a in 0..M {
-                    let iy = ty * M + a;
-                    for b in 0..M {
-                        let dst = &mut g4[(a * M + b) * nb + jr * tw..][..tw];
-                        if iy >= self.oh {
-                            dst.fill(T::ZERO);
-                            continue;
-                        }
-                        let src = &plane[iy * self.ow..][..self.ow];
-                        for (t, o) in dst.iter_mut().enumerate() {
-                            *o = src.get(t * M + b).copied().unwrap_or(T::ZERO);
-                        }
-                    }
+                    let iy = Some(ty * M + a).filter(|&r| r < self.oh);
+                    Self::padded_row(plane, self.ow, iy, 0, &mut rows[a * wq..][..wq]);
+                }
+                // g4 [a, b, tile] = gy [4ty + a, 4t + b]; z [k, b, tile] = A over a
+                deinterleave(&rows[..M * wq], g4, st);
+                lanes(M * st, g4, std::array::from_fn(|a| a * M * st), z, std::array::from_fn(|kk| kk * M * st), a);
+                // dm [k*6 + l, oi, tile] = A over b
+                let base = oi * nb + jr * tw;
+                for kk in 0..A {
+                    let si = std::array::from_fn(|b| (kk * M + b) * st);
+                    let di = std::array::from_fn(|l| (kk * A + l) * self.o * nb + base);
+                    lanes(tw, z, si, dm, di, a);
                 }
             }
-            // z [k, b, tile] = A over a, then dm [k*6 + l, oi] = A over b
-            lanes(M * nb, g4, std::array::from_fn(|a| a * M * nb), z, std::array::from_fn(|kk| kk * M * nb), a);
-            for kk in 0..A {
-                let si = std::array::from_fn(|b| (kk * M + b) * nb);
-                let di = std::array::from_fn(|l| ((kk * A + l) * self.o + oi) * nb);
-                lanes(nb, z, si, dm, di, a);
+        }
+    }
+}
+
+/// A free function running `Plan::$name`, compiled with AVX2 and FMA where
+/// the CPU has them: the transforms, all inlined, then vectorise 8 wide.
+macro_rules! simd_dispatch {
+    ($name:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2<T: Real>(p: &Plan, $($arg: $ty),*) {
+            p.$name($($arg),*)
+        }
+
+        fn $name<T: Real>(p: &Plan, $($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the features were just detected.
+                return unsafe { $avx2(p, $($arg),*) };
             }
+            p.$name($($arg),*)
+        }
+    };
+}
+simd_dispatch!(input_tiles, input_tiles_avx2, (x: &[T], blk: &Block, v: &mut [T], s: &mut [T]));
+simd_dispatch!(output_tiles, output_tiles_avx2, (m: &[T], blk: &Block, y: SendPtr<T>, bias: Option<&[T]>, s: &mut [T]));
+simd_dispatch!(output_grad_tiles, output_grad_tiles_avx2, (gy: &[T], blk: &Block, dm: &mut [T], s: &mut [T]));
+
+/// Rows of 4*st values [r, 4 t + q] -> [r, q, t]: splits tile columns by
+/// phase, a 4x4 transpose per 4 tiles.
+#[inline(always)]
+fn deinterleave<T: Real>(src: &[T], dst: &mut [T], st: usize) {
+    for (s, d) in src.chunks_exact(M * st).zip(dst.chunks_exact_mut(M * st)) {
+        let (d0, rest) = d.split_at_mut(st);
+        let (d1, rest) = rest.split_at_mut(st);
+        let (d2, d3) = rest.split_at_mut(st);
+        for ((((s, a), b), c), e) in s.chunks_exact(M).zip(d0).zip(d1).zip(d2).zip(d3) {
+            (*a, *b, *c, *e) = (s[0], s[1], s[2], s[3]);
+        }
+    }
+}
+
+/// The inverse of `deinterleave`.
+#[inline(always)]
+fn interleave<T: Real>(src: &[T], dst: &mut [T], st: usize) {
+    for (s, d) in src.chunks_exact(M * st).zip(dst.chunks_exact_mut(M * st)) {
+        let (s0, rest) = s.split_at(st);
+        let (s1, rest) = rest.split_at(st);
+        let (s2, s3) = rest.split_at(st);
+        for ((((d, a), b), c), e) in d.chunks_exact_mut(M).zip(s0).zip(s1).zip(s2).zip(s3) {
+            d.copy_from_slice(&[*a, *b, *c, *e]);
         }
     }
 }
@@ -347,12 +414,12 @@ pub fn conv<T: Real>(p: &Plan, x: &[T], w: &[T], flip: bool, bias: Option<&[T]>)
     let nb_max = rb * p.tw;
     split(nblocks, true, |blocks| {
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
-        with_scratch::<T, _>(vlen + mlen + 2 * P * nb_max, |buf| {
+        with_scratch::<T, _>(vlen + mlen + p.scratch_len(), |buf| {
             let (v, rest) = buf.split_at_mut(vlen);
             let (m, s) = rest.split_at_mut(mlen);
             for b in blocks {
                 let blk = p.block(b, rb);
-                p.input_tiles(x, &blk, v, s);
+                input_tiles(p, x, &blk, v, s);
                 let nb = blk.nb;
                 for pt in 0..P {
                     // SAFETY: the slices hold [o, c], [c, nb] and [o, nb].
@@ -370,7 +437,7 @@ pub fn conv<T: Real>(p: &Plan, x: &[T], w: &[T], flip: bool, bias: Option<&[T]>)
                         );
                     }
                 }
-                p.output_tiles(m, &blk, yp, bias, s);
+                output_tiles(p, m, &blk, yp, bias, s);
             }
         })
     });
@@ -387,13 +454,13 @@ pub fn weight_grad<T: Real>(p: &Plan, x: &[T], gy: &[T]) -> Vec<T> {
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
         // du [P, o, c] summed over this part's blocks
         let mut du = vec![T::ZERO; P * p.o * p.c];
-        with_scratch::<T, _>(vlen + mlen + 2 * P * nb_max, |buf| {
+        with_scratch::<T, _>(vlen + mlen + p.scratch_len(), |buf| {
             let (v, rest) = buf.split_at_mut(vlen);
             let (dm, s) = rest.split_at_mut(mlen);
             for b in blocks {
                 let blk = p.block(b, rb);
-                p.input_tiles(x, &blk, v, s);
-                p.output_grad_tiles(gy, &blk, dm, s);
+                input_tiles(p, x, &blk, v, s);
+                output_grad_tiles(p, gy, &blk, dm, s);
                 let nb = blk.nb;
                 for pt in 0..P {
                     // du[pt] [o, c] += dm[pt] [o, nb] @ v[pt]ᵀ [nb, c]
