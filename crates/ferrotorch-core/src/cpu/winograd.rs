@@ -224,8 +224,8 @@ impl Plan {
     }
 
     /// Scratch elements the tile transforms need.
-    fn scratch_len(&self) -> usize {
-        3 * A * self.wq()
+    fn scratch_len(&self, nb: usize) -> usize {
+        3 * A * self.wq() + (A + M) * M * nb
     }
 
     /// Copies row `r` of `plane` ([rows, cols], shifted left by `off`) into
@@ -263,7 +263,9 @@ impl Plan {
                 }
                 // z [k, col] = Bᵀ over rows; zd [k, phase, tile] = z [k, 4 tile + phase]
                 lanes(wq, rows, std::array::from_fn(|r| r * wq), z, std::array::from_fn(|kk| kk * wq), bt);
-                deinterleave(z, zd, st);
+                for kk in 0..A {
+                    deinterleave(&z[kk * wq..][..wq], &mut zd[kk * wq..][..wq], st, st);
+                }
                 // v [k*6 + l, ci, tile] = Bᵀ over the tile's columns 4t..4t+6
                 let base = ci * nb + jr * tw;
                 for kk in 0..A {
@@ -278,26 +280,26 @@ impl Plan {
     /// y (+bias) from m [P, o, nb], the GEMM's transformed output of `blk`.
     #[inline(always)]
     fn output_tiles<T: Real>(&self, m: &[T], blk: &Block, y: SendPtr<T>, bias: Option<&[T]>, s: &mut [T]) {
-        let (nb, tw, wq, st) = (blk.nb, self.tw, self.wq(), self.tw + 1);
-        let (z, rest) = s.split_at_mut(A * wq);
-        let (t4, out) = rest.split_at_mut(A * wq);
+        let (nb, tw, wq) = (blk.nb, self.tw, self.wq());
+        let (z, rest) = s.split_at_mut(A * M * nb);
+        let (t4, out) = rest.split_at_mut(M * M * nb);
         for oi in 0..self.o {
+            // z [k, b, tile] = Aᵀ over l, then t4 [a, b, tile] = Aᵀ over k,
+            // across all the block's tiles
+            for kk in 0..A {
+                let si = std::array::from_fn(|l| ((kk * A + l) * self.o + oi) * nb);
+                lanes(nb, m, si, z, std::array::from_fn(|b| (kk * M + b) * nb), at);
+            }
+            lanes(M * nb, z, std::array::from_fn(|kk| kk * M * nb), t4, std::array::from_fn(|a| a * M * nb), at);
             let bo = bias.map_or(T::ZERO, |b| b[oi]);
             for (jr, row) in blk.rows.clone().enumerate() {
                 let (si, ty) = (row / self.th, row % self.th);
-                let base = oi * nb + jr * tw;
-                // z [k, b, tile] = Aᵀ over l, then t4 [a, b, tile] = Aᵀ over k
-                for kk in 0..A {
-                    let si = std::array::from_fn(|l| (kk * A + l) * self.o * nb + base);
-                    lanes(tw, m, si, z, std::array::from_fn(|b| (kk * M + b) * st), at);
-                }
-                lanes(M * st, z, std::array::from_fn(|kk| kk * M * st), t4, std::array::from_fn(|a| a * M * st), at);
-                interleave(t4, out, st);
                 // SAFETY: blocks own disjoint tile rows, so disjoint outputs.
                 let plane = unsafe { y.get().add((si * self.o + oi) * self.oh * self.ow) };
                 for a in 0..M.min(self.oh - ty * M) {
+                    interleave(&t4[a * M * nb + jr * tw..], nb, tw, &mut out[..wq]);
                     let dst = unsafe { std::slice::from_raw_parts_mut(plane.add((ty * M + a) * self.ow), self.ow) };
-                    dst.iter_mut().zip(&out[a * wq..]).for_each(|(d, &v)| *d = v + bo);
+                    dst.iter_mut().zip(&out[..wq]).for_each(|(d, &v)| *d = v + bo);
                 }
             }
         }
@@ -319,7 +321,9 @@ impl Plan {
                     Self::padded_row(plane, self.ow, iy, 0, &mut rows[a * wq..][..wq]);
                 }
                 // g4 [a, b, tile] = gy [4ty + a, 4t + b]; z [k, b, tile] = A over a
-                deinterleave(&rows[..M * wq], g4, st);
+                for a in 0..M {
+                    deinterleave(&rows[a * wq..][..wq], &mut g4[a * wq..][..wq], st, st);
+                }
                 lanes(M * st, g4, std::array::from_fn(|a| a * M * st), z, std::array::from_fn(|kk| kk * M * st), a);
                 // dm [k*6 + l, oi, tile] = A over b
                 let base = oi * nb + jr * tw;
@@ -357,30 +361,54 @@ simd_dispatch!(input_tiles, input_tiles_avx2, (x: &[T], blk: &Block, v: &mut [T]
 simd_dispatch!(output_tiles, output_tiles_avx2, (m: &[T], blk: &Block, y: SendPtr<T>, bias: Option<&[T]>, s: &mut [T]));
 simd_dispatch!(output_grad_tiles, output_grad_tiles_avx2, (gy: &[T], blk: &Block, dm: &mut [T], s: &mut [T]));
 
-/// Rows of 4*st values [r, 4 t + q] -> [r, q, t]: splits tile columns by
-/// phase, a 4x4 transpose per 4 tiles.
+/// Tiles moved at once by `deinterleave`/`interleave`: fixed-size blocks
+/// the compiler turns into SIMD shuffles.
+const TB: usize = 8;
+
+/// dst[q * stride + t] = src[4 t + q] for t < n: tile columns split by phase.
 #[inline(always)]
-fn deinterleave<T: Real>(src: &[T], dst: &mut [T], st: usize) {
-    for (s, d) in src.chunks_exact(M * st).zip(dst.chunks_exact_mut(M * st)) {
-        let (d0, rest) = d.split_at_mut(st);
-        let (d1, rest) = rest.split_at_mut(st);
-        let (d2, d3) = rest.split_at_mut(st);
-        for ((((s, a), b), c), e) in s.chunks_exact(M).zip(d0).zip(d1).zip(d2).zip(d3) {
-            (*a, *b, *c, *e) = (s[0], s[1], s[2], s[3]);
+fn deinterleave<T: Real>(src: &[T], dst: &mut [T], stride: usize, n: usize) {
+    assert!(src.len() >= M * n && dst.len() >= (M - 1) * stride + n);
+    if n < TB {
+        for t in 0..n {
+            for q in 0..M {
+                dst[q * stride + t] = src[M * t + q];
+            }
         }
+        return;
+    }
+    let mut t = 0;
+    while t < n {
+        // a last partial block overlaps the previous one
+        let at = t.min(n - TB);
+        let blk: [T; M * TB] = src[M * at..][..M * TB].try_into().unwrap();
+        for q in 0..M {
+            let row: [T; TB] = std::array::from_fn(|i| blk[M * i + q]);
+            dst[q * stride + at..][..TB].copy_from_slice(&row);
+        }
+        t = at + TB;
     }
 }
 
-/// The inverse of `deinterleave`.
+/// The inverse: dst[4 t + q] = src[q * stride + t] for t < n.
 #[inline(always)]
-fn interleave<T: Real>(src: &[T], dst: &mut [T], st: usize) {
-    for (s, d) in src.chunks_exact(M * st).zip(dst.chunks_exact_mut(M * st)) {
-        let (s0, rest) = s.split_at(st);
-        let (s1, rest) = rest.split_at(st);
-        let (s2, s3) = rest.split_at(st);
-        for ((((d, a), b), c), e) in d.chunks_exact_mut(M).zip(s0).zip(s1).zip(s2).zip(s3) {
-            d.copy_from_slice(&[*a, *b, *c, *e]);
+fn interleave<T: Real>(src: &[T], stride: usize, n: usize, dst: &mut [T]) {
+    assert!(dst.len() >= M * n && src.len() >= (M - 1) * stride + n);
+    if n < TB {
+        for t in 0..n {
+            for q in 0..M {
+                dst[M * t + q] = src[q * stride + t];
+            }
         }
+        return;
+    }
+    let mut t = 0;
+    while t < n {
+        let at = t.min(n - TB);
+        let rows: [[T; TB]; M] = std::array::from_fn(|q| src[q * stride + at..][..TB].try_into().unwrap());
+        let blk: [T; M * TB] = std::array::from_fn(|i| rows[i % M][i / M]);
+        dst[M * at..][..M * TB].copy_from_slice(&blk);
+        t = at + TB;
     }
 }
 
@@ -414,7 +442,7 @@ pub fn conv<T: Real>(p: &Plan, x: &[T], w: &[T], flip: bool, bias: Option<&[T]>)
     let nb_max = rb * p.tw;
     split(nblocks, true, |blocks| {
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
-        with_scratch::<T, _>(vlen + mlen + p.scratch_len(), |buf| {
+        with_scratch::<T, _>(vlen + mlen + p.scratch_len(nb_max), |buf| {
             let (v, rest) = buf.split_at_mut(vlen);
             let (m, s) = rest.split_at_mut(mlen);
             for b in blocks {
@@ -454,7 +482,7 @@ pub fn weight_grad<T: Real>(p: &Plan, x: &[T], gy: &[T]) -> Vec<T> {
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
         // du [P, o, c] summed over this part's blocks
         let mut du = vec![T::ZERO; P * p.o * p.c];
-        with_scratch::<T, _>(vlen + mlen + p.scratch_len(), |buf| {
+        with_scratch::<T, _>(vlen + mlen + p.scratch_len(nb_max), |buf| {
             let (v, rest) = buf.split_at_mut(vlen);
             let (dm, s) = rest.split_at_mut(mlen);
             for b in blocks {
