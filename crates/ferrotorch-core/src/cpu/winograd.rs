@@ -180,6 +180,7 @@ thread_local! {
 
 /// Runs `f` on this thread's reusable buffer of `len` elements (contents
 /// arbitrary), so that per-call buffers neither allocate nor page-fault.
+/// It keeps the largest size asked for (blocks bound it to a few MB).
 fn with_scratch<T: Real, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     // taken out, so a nested use (rayon work-stealing) gets its own
     let mut v = SCRATCH.take();
@@ -193,9 +194,9 @@ fn with_scratch<T: Real, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     r
 }
 
-/// Runs `f` on contiguous parts of 0..n, one per thread when `par`.
-fn split(n: usize, par: bool, f: impl Fn(Range<usize>) + Sync + Send) {
-    let t = if par { rayon::current_num_threads().clamp(1, n.max(1)) } else { 1 };
+/// Runs `f` on contiguous parts of 0..n, one per thread.
+fn split(n: usize, f: impl Fn(Range<usize>) + Sync + Send) {
+    let t = rayon::current_num_threads().clamp(1, n.max(1));
     let per = n.div_ceil(t);
     if t == 1 {
         f(0..n)
@@ -440,7 +441,7 @@ pub fn conv<T: Real>(p: &Plan, x: &[T], w: &[T], flip: bool, bias: Option<&[T]>)
     let yp = SendPtr(y.as_mut_ptr());
     let (rb, nblocks) = p.blocks::<T>();
     let nb_max = rb * p.tw;
-    split(nblocks, true, |blocks| {
+    split(nblocks, |blocks| {
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
         with_scratch::<T, _>(vlen + mlen + p.scratch_len(nb_max), |buf| {
             let (v, rest) = buf.split_at_mut(vlen);
@@ -478,7 +479,8 @@ pub fn weight_grad<T: Real>(p: &Plan, x: &[T], gy: &[T]) -> Vec<T> {
     let (rb, nblocks) = p.blocks::<T>();
     let nb_max = rb * p.tw;
     let parts = std::sync::Mutex::new(Vec::new());
-    split(nblocks, true, |blocks| {
+    split(nblocks, |blocks| {
+        let start = blocks.start;
         let (vlen, mlen) = (P * p.c * nb_max, P * p.o * nb_max);
         // du [P, o, c] summed over this part's blocks
         let mut du = vec![T::ZERO; P * p.o * p.c];
@@ -508,9 +510,12 @@ pub fn weight_grad<T: Real>(p: &Plan, x: &[T], gy: &[T]) -> Vec<T> {
                 }
             }
         });
-        parts.lock().unwrap().push(du);
+        parts.lock().unwrap().push((start, du));
     });
-    let parts = parts.into_inner().unwrap();
+    // summed in block order, so results do not depend on thread timing
+    let mut parts = parts.into_inner().unwrap();
+    parts.sort_by_key(|p| p.0);
+    let parts: Vec<Vec<T>> = parts.into_iter().map(|p| p.1).collect();
     // gw = Gᵀ du G per kernel, in f64
     let mut gw = vec![T::ZERO; p.o * p.c * 9];
     for (oc, gk) in gw.chunks_exact_mut(9).enumerate() {
