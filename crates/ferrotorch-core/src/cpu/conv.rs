@@ -5,7 +5,7 @@
 //! 1-D convolution runs as 2-D with a height of one. All buffers are
 //! contiguous: x [n, c, h, w], weight [o, c/groups, kh, kw], y [n, o, oh, ow].
 
-use super::{Real, SendPtr};
+use super::{winograd, Real, SendPtr};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
@@ -166,7 +166,7 @@ unsafe fn col2im<T: Real>(g: &Geom, cols: *const T, x: *mut T, par: bool) {
 /// dst (rows of stride `dst_rs`) (+)= lhs @ rhs; strides in elements.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-unsafe fn gemm<T: Real>(
+pub(super) unsafe fn gemm<T: Real>(
     (m, n, k): (usize, usize, usize),
     dst: *mut T,
     dst_rs: usize,
@@ -225,6 +225,9 @@ fn each_sample<T: Real>(g: &Geom, f: impl Fn(usize, &mut Vec<T>, Parallelism, bo
 
 /// y = conv(x, w) (+ bias per output channel).
 pub fn forward<T: Real>(g: &Geom, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+    if let Some(p) = winograd::Plan::forward(g) {
+        return winograd::conv(&p, x, w, false, bias);
+    }
     let mut y = vec![T::ZERO; g.n * g.y_len()];
     let (xp, wp, yp) = (SendPtr(x.as_ptr() as *mut T), SendPtr(w.as_ptr() as *mut T), SendPtr(y.as_mut_ptr()));
     let (og, kg, l) = (g.og(), g.kg(), g.l());
@@ -254,6 +257,9 @@ pub fn forward<T: Real>(g: &Geom, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T
 /// gx = the adjoint of `forward` in x applied to gy [n, o, oh, ow]; with the
 /// weight read as [c_in, c_out/groups, kh, kw] this is transposed convolution.
 pub fn input_grad<T: Real>(g: &Geom, gy: &[T], w: &[T]) -> Vec<T> {
+    if let Some(p) = winograd::Plan::input_grad(g) {
+        return winograd::conv(&p, gy, w, true, None);
+    }
     let mut gx = vec![T::ZERO; g.n * g.x_len()];
     let (gyp, wp, gxp) = (SendPtr(gy.as_ptr() as *mut T), SendPtr(w.as_ptr() as *mut T), SendPtr(gx.as_mut_ptr()));
     let (og, kg, l) = (g.og(), g.kg(), g.l());
@@ -276,6 +282,9 @@ pub fn input_grad<T: Real>(g: &Geom, gy: &[T], w: &[T]) -> Vec<T> {
 
 /// gw [o, c/groups, kh, kw] = sum over samples of gy_g @ cols_g^T.
 pub fn weight_grad<T: Real>(g: &Geom, x: &[T], gy: &[T]) -> Vec<T> {
+    if let Some(p) = winograd::Plan::forward(g) {
+        return winograd::weight_grad(&p, x, gy);
+    }
     let (og, kg, l) = (g.og(), g.kg(), g.l());
     let (xp, gyp) = (SendPtr(x.as_ptr() as *mut T), SendPtr(gy.as_ptr() as *mut T));
     // accumulates sample s into gw
@@ -350,4 +359,106 @@ pub fn fold<T: Real>(g: &Geom, cols: &[T]) -> Vec<T> {
         (0..g.n).for_each(one);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn randn(n: usize, seed: u64) -> Vec<f64> {
+        crate::random::Generator::new(seed).normal_f64(n)
+    }
+
+    /// The input position read by output `y` through kernel tap `i` along `d`.
+    fn at(g: &Geom, d: usize, y: usize, i: usize, len: usize) -> Option<usize> {
+        let p = (y * g.stride[d] + i * g.dilation[d]) as isize - g.pad[d] as isize;
+        (0..len as isize).contains(&p).then_some(p as usize)
+    }
+
+    /// Visits (x index, w index, y index) of every term of the direct definition.
+    fn terms(g: &Geom, mut f: impl FnMut(usize, usize, usize)) {
+        let (cg, og) = (g.c / g.groups, g.o / g.groups);
+        for (s, o, ci, i, j) in itertools(g.n, g.o, cg, g.kh, g.kw) {
+            let c = o / og * cg + ci;
+            for y in 0..g.oh {
+                let Some(iy) = at(g, 0, y, i, g.h) else { continue };
+                for xo in 0..g.ow {
+                    let Some(ix) = at(g, 1, xo, j, g.w) else { continue };
+                    let xi = ((s * g.c + c) * g.h + iy) * g.w + ix;
+                    let wi = ((o * cg + ci) * g.kh + i) * g.kw + j;
+                    f(xi, wi, ((s * g.o + o) * g.oh + y) * g.ow + xo);
+                }
+            }
+        }
+    }
+
+    fn itertools(a: usize, b: usize, c: usize, d: usize, e: usize) -> impl Iterator<Item = (usize, usize, usize, usize, usize)> {
+        (0..a).flat_map(move |s| (0..b).flat_map(move |o| (0..c).flat_map(move |ci| (0..d).flat_map(move |i| (0..e).map(move |j| (s, o, ci, i, j))))))
+    }
+
+    /// max |got - want| / max |want|
+    fn err<T: Real>(got: &[T], want: &[f64]) -> f64 {
+        assert_eq!(got.len(), want.len());
+        let scale = want.iter().fold(0f64, |m, v| m.max(v.abs()));
+        got.iter().zip(want).fold(0f64, |m, (g, w)| m.max((g.to_f64() - w).abs())) / scale
+    }
+
+    /// The three kernels in T against the direct definition (in f64).
+    fn check<T: Real>(g: &Geom, tol: f64) -> [f64; 3] {
+        let x = randn(g.n * g.x_len(), 1);
+        let w = randn(g.w_len(), 2);
+        let gy = randn(g.n * g.y_len(), 3);
+        let b = randn(g.o, 4);
+        let (mut y, mut gx, mut gw) = (vec![0.0; gy.len()], vec![0.0; x.len()], vec![0.0; w.len()]);
+        for (o, v) in y.iter_mut().enumerate() {
+            *v = b[o / (g.oh * g.ow) % g.o];
+        }
+        terms(g, |xi, wi, yi| {
+            y[yi] += x[xi] * w[wi];
+            gx[xi] += gy[yi] * w[wi];
+            gw[wi] += gy[yi] * x[xi];
+        });
+        let t = |v: &[f64]| v.iter().map(|&v| T::from_f64(v)).collect::<Vec<T>>();
+        let (xt, wt, gyt, bt) = (t(&x), t(&w), t(&gy), t(&b));
+        let e = [
+            err(&forward(g, &xt, &wt, Some(&bt)), &y),
+            err(&input_grad(g, &gyt, &wt), &gx),
+            err(&weight_grad(g, &xt, &gyt), &gw),
+        ];
+        assert!(e.iter().all(|&e| e <= tol), "{g:?}: errors {e:?} over {tol}");
+        e
+    }
+
+    fn geom(n: usize, c: usize, [h, w]: [usize; 2], o: usize, pad: [usize; 2], pad_end: [usize; 2]) -> Geom {
+        let (oh, ow) = (h + pad[0] + pad_end[0] - 2, w + pad[1] + pad_end[1] - 2);
+        Geom { n, c, h, w, o, kh: 3, kw: 3, oh, ow, stride: [1, 1], pad, dilation: [1, 1], groups: 1 }
+    }
+
+    #[test]
+    fn winograd_matches_direct_definition() {
+        let cases = [
+            geom(1, 16, [9, 7], 17, [1, 1], [1, 1]),
+            geom(3, 20, [13, 16], 16, [0, 0], [0, 0]),
+            geom(5, 16, [8, 8], 24, [2, 2], [2, 2]),
+            geom(2, 32, [11, 10], 16, [1, 0], [0, 1]),
+            geom(1, 64, [56, 56], 64, [1, 1], [1, 1]),
+            geom(4, 18, [5, 21], 19, [3, 1], [1, 3]),
+        ];
+        for g in &cases {
+            assert!(winograd::Plan::forward(g).is_some() && winograd::Plan::input_grad(g).is_some(), "{g:?}");
+            let e64 = check::<f64>(g, 1e-12);
+            let e32 = check::<f32>(g, 1e-4);
+            println!("{:?}x{:?} pad {:?}: f64 {e64:?}, f32 {e32:?}", [g.n, g.c, g.h, g.w], g.o, g.pad);
+        }
+    }
+
+    #[test]
+    fn im2col_path_matches_direct_definition() {
+        let mut g = geom(3, 6, [9, 8], 4, [1, 1], [1, 1]);
+        check::<f64>(&g, 1e-12);
+        (g.stride, g.oh, g.ow) = ([2, 1], 4, 8);
+        check::<f64>(&g, 1e-12);
+        (g.groups, g.o) = (2, 6);
+        check::<f64>(&g, 1e-12);
+    }
 }

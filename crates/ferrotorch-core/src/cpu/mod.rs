@@ -5,6 +5,7 @@ pub mod map;
 pub mod matmul;
 pub mod pool;
 pub mod reduce;
+mod winograd;
 
 /// A raw pointer that may cross into rayon tasks. Tasks write disjoint ranges.
 #[derive(Clone, Copy)]
