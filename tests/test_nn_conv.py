@@ -445,3 +445,25 @@ def test_small_cnn_trains(rng):
             for p in params:
                 p -= 0.1 * p.grad
     assert float(loss) < first * 0.5
+
+
+@pytest.mark.parametrize("pad,hw", [(1, (9, 10)), (0, (6, 7)), ("same", (5, 5))])
+def test_winograd_path_matches_direct_definition(rng, pad, hw):
+    # 3x3 stride-1 convs with >= 16 channels run through the Winograd kernels
+    x, w, b = rng.standard_normal((2, 16) + hw), rng.standard_normal((16, 16, 3, 3)), rng.standard_normal(16)
+    p = 1 if pad == "same" else pad
+    ref = conv2d_np(x, w, b, pad=((p, p), (p, p)))
+    np.testing.assert_allclose(F.conv2d(t(x), t(w), t(b), padding=pad).numpy(), ref, rtol=1e-10, atol=1e-10)
+    got32 = F.conv2d(t(x.astype(np.float32)), t(w.astype(np.float32)), t(b.astype(np.float32)), padding=pad)
+    np.testing.assert_allclose(got32.numpy(), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    # input and weight grads against the adjoint identities of the direct definition
+    xt, wt = t(x, True), t(w, True)
+    gy = rng.standard_normal(ref.shape)
+    F.conv2d(xt, wt, None, padding=pad).backward(t(gy))
+    eps = 1e-6
+    for _ in range(3):  # directional derivatives: <grad, d> == (f(x + eps d) - f(x - eps d)) / 2eps
+        dx, dw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+        fx = lambda s: (conv2d_np(x + s * dx, w, pad=((p, p), (p, p))) * gy).sum()  # noqa: E731
+        fw = lambda s: (conv2d_np(x, w + s * dw, pad=((p, p), (p, p))) * gy).sum()  # noqa: E731
+        np.testing.assert_allclose((xt.grad.numpy() * dx).sum(), (fx(eps) - fx(-eps)) / (2 * eps), rtol=1e-6)
+        np.testing.assert_allclose((wt.grad.numpy() * dw).sum(), (fw(eps) - fw(-eps)) / (2 * eps), rtol=1e-6)

@@ -74,7 +74,7 @@ impl Plan {
     /// Splits the n*th tile rows into blocks: a multiple of the thread
     /// count, each small enough for cache. Returns (rows per block, blocks).
     fn blocks<T>(&self) -> (usize, usize) {
-        let t = rayon::current_num_threads().max(1);
+        let t = crate::iter::threads().max(1);
         let row_bytes = P * self.c.max(self.o) * self.tw * std::mem::size_of::<T>();
         let cap = (BLOCK_BYTES / row_bytes).max(1);
         let nb = self.rows().div_ceil(cap).div_ceil(t) * t;
@@ -196,7 +196,7 @@ fn with_scratch<T: Real, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
 
 /// Runs `f` on contiguous parts of 0..n, one per thread.
 fn split(n: usize, f: impl Fn(Range<usize>) + Sync + Send) {
-    let t = rayon::current_num_threads().clamp(1, n.max(1));
+    let t = crate::iter::threads().clamp(1, n.max(1));
     let per = n.div_ceil(t);
     if t == 1 {
         f(0..n)
