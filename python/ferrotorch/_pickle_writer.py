@@ -75,8 +75,8 @@ class _StorageTable:
         return s
 
     def locate(self, t):
-        """(storage, offset within it) for ``t``, growing the storage's extent
-        while collecting."""
+        """(storage, offset within it, strides) for ``t``, growing the
+        storage's extent while collecting."""
         if any(st < 0 for st in t.stride()):
             # PyTorch has no negative strides; such a tensor is saved as a copy
             t = self.derived(t, "packed", t.contiguous)
@@ -98,7 +98,7 @@ class _StorageTable:
             raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different types")
         elif not self.frozen:
             s.start, s.end = min(s.start, offset), max(s.end, end)
-        return s, offset - s.start
+        return s, offset - s.start, tuple(t.stride())
 
 
 class _Pickler(pickle._Pickler):
@@ -137,8 +137,8 @@ class _Pickler(pickle._Pickler):
             if state:
                 return _g("torch._utils", "_rebuild_parameter_with_state"), args + (state,)
             return _g("torch._utils", "_rebuild_parameter"), args
-        storage, offset = self._table.locate(t)
-        args = (storage, offset, tuple(t.shape), tuple(t.stride()), t.requires_grad, OrderedDict())
+        storage, offset, stride = self._table.locate(t)
+        args = (storage, offset, tuple(t.shape), stride, t.requires_grad, OrderedDict())
         if type(t) is Tensor:
             return _g("torch._utils", "_rebuild_tensor_v2"), args
         # other subclasses: PyTorch's form, naming the subclass and its attributes

@@ -82,8 +82,8 @@ class StorageType:
 class StorageRecord:
     """What a persistent id resolves to: one storage record, read on first use.
 
-    Tensors are rebuilt as ``as_strided`` views of one flat tensor per record,
-    so tensors that shared a storage when saved share memory again."""
+    Tensors are rebuilt over the memory of one flat tensor per record, so
+    tensors that shared a storage when saved share memory again."""
 
     def __init__(self, materialize, dtype, nbytes):
         self._materialize, self.dtype, self.nbytes = materialize, dtype, nbytes
@@ -119,7 +119,9 @@ def _view(storage, dtype, offset, size, stride):
         raise RuntimeError(
             f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
             f"{item} requiring a storage size of {needed * item} are out of bounds for storage of size {storage.nbytes}")
-    return flat.as_strided(size, stride, offset if needed else 0)
+    # Tensor(view) aliases the memory without being an autograd view of
+    # ``flat``: loaded tensors are independent leaves, as in PyTorch
+    return Tensor.__new__(Tensor, flat.as_strided(size, stride, offset if needed else 0))
 
 
 def _set_requires_grad(t, requires_grad):

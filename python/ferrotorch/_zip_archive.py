@@ -43,6 +43,10 @@ class ArchiveWriter:
     def close(self):
         self._zip.close()
 
+    def abandon(self):
+        """Drops a failed archive without writing its central directory."""
+        self._zip.fp = None
+
 
 class ArchiveReader:
     def __init__(self, fileobj):

@@ -95,12 +95,16 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
 
     def write(fileobj, name):
         archive = ArchiveWriter(fileobj, name)
-        archive.write("data.pkl", data_pkl)
-        if not _disable_byteorder_record:
-            archive.write("byteorder", sys.byteorder.encode())
-        for s in storages:
-            archive.write(f"data/{s.key}", s.data())
-        archive.write("version", b"3\n")
+        try:
+            archive.write("data.pkl", data_pkl)
+            if not _disable_byteorder_record:
+                archive.write("byteorder", sys.byteorder.encode())
+            for s in storages:
+                archive.write(f"data/{s.key}", s.data())
+            archive.write("version", b"3\n")
+        except BaseException:
+            archive.abandon()
+            raise
         archive.close()
 
     if _is_path(f):
