@@ -151,11 +151,29 @@ class _Discard:
         pass
 
 
+class _Collector(pickle.Pickler):
+    """The first pass, on the fast C pickler: visits what ``_Pickler`` will
+    visit, only to find every tensor's storage extent."""
+
+    def __init__(self, table):
+        super().__init__(_Discard(), 2)
+        self._table = table
+
+    def reducer_override(self, obj):
+        if not isinstance(obj, Tensor):
+            return NotImplemented
+        if isinstance(obj, Parameter):
+            self._table.locate(self._table.derived(obj, "data", obj.detach))
+        else:
+            self._table.locate(obj)
+        return tuple, (getattr(obj, "__dict__", None),)  # attributes may hold tensors too
+
+
 def dumps(obj, protocol=2):
     """``(data.pkl bytes, storages)`` for ``obj``; ``storage.data()`` gives the
     bytes of record ``data/<storage.key>``."""
     table = _StorageTable()
-    _Pickler(_Discard(), protocol, table).dump(obj)
+    _Collector(table).dump(obj)
     table.frozen = True
     buf = io.BytesIO()
     _Pickler(buf, protocol, table).dump(obj)

@@ -1,4 +1,4 @@
-"""Tensors as raw little-endian bytes, for the checkpoint formats.
+"""Tensors as raw bytes, for the checkpoint formats.
 
 The formats name dtypes their own way; ``DTYPES`` is the one table of those
 names. Tensor memory is read and written through ``ctypes`` views of
@@ -10,15 +10,15 @@ import numpy as np
 
 from . import _C
 
-# name -> (PyTorch's legacy storage class, safetensors code, numpy dtype or None)
+# name -> (PyTorch's legacy storage class, safetensors code, native numpy dtype or None)
 DTYPES = {
-    "float32": ("FloatStorage", "F32", "<f4"),
-    "float64": ("DoubleStorage", "F64", "<f8"),
-    "float16": ("HalfStorage", "F16", "<f2"),
+    "float32": ("FloatStorage", "F32", "f4"),
+    "float64": ("DoubleStorage", "F64", "f8"),
+    "float16": ("HalfStorage", "F16", "f2"),
     "bfloat16": ("BFloat16Storage", "BF16", None),  # numpy has no bfloat16
-    "int64": ("LongStorage", "I64", "<i8"),
-    "int32": ("IntStorage", "I32", "<i4"),
-    "int16": ("ShortStorage", "I16", "<i2"),
+    "int64": ("LongStorage", "I64", "i8"),
+    "int32": ("IntStorage", "I32", "i4"),
+    "int16": ("ShortStorage", "I16", "i2"),
     "int8": ("CharStorage", "I8", "i1"),
     "uint8": ("ByteStorage", "U8", "u1"),
     "bool": ("BoolStorage", "BOOL", "?"),
