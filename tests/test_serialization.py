@@ -126,6 +126,8 @@ def test_parameter_round_trips_as_parameter():
     assert type(out[0]) is torch.nn.Parameter and out[0].requires_grad and out[0].tolist() == [0.5, 1.5]
     assert type(out[1]) is torch.nn.Parameter and not out[1].requires_grad
     assert out[2] is out[0]
+    p.note = "kept"  # attributes travel via _rebuild_parameter_with_state
+    assert roundtrip(p).note == "kept"
 
 
 def test_views_keep_sharing_memory():
