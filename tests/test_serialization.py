@@ -460,6 +460,7 @@ def test_malformed_archives_raise_before_allocating():
         "bad storage": (checkpoint(g("torch._utils", "_rebuild_tensor_v2") + b"(" + i(1) + i(0) + ints([1]) + ints([1])
                                    + b"\x89}t" + b"R"), "corrupted"),
         "truncated pickle": (checkpoint(b"]("), "corrupted"),
+        "huge sizes": (checkpoint(tensor_pickle(size=(2**62, 2**62), stride=(0, 0)), ok), "overflow int64"),
     }
     for name, (data, message) in cases.items():
         with pytest.raises(RuntimeError, match=message):
@@ -563,6 +564,8 @@ def test_safetensors_refuses_shared_and_non_contiguous(tmp_path):
     (ATTN[:8] + ATTN[8:72].replace(b'"F32"', b'"F99"'), "InvalidHeaderDeserialization"),
     (ATTN[:8] + ATTN[8:72].replace(b"[0,24]", b"[4,24]") + ATTN[72:], 'InvalidOffset\\("attn.0"\\)'),
     (ATTN[:8] + ATTN[8:72].replace(b"[1,2,3]", b"[1,2,2]") + ATTN[72:], "TensorInvalidInfo"),
+    (struct.pack("<Q", 80) + b'{"x":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}    ',
+     "ValidationOverflow"),
     (ATTN[:-4], "MetadataIncompleteBuffer"),
     (ATTN + b"\x00", "MetadataIncompleteBuffer"),
 ])

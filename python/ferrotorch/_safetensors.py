@@ -142,6 +142,8 @@ def _parse_header(fileobj, file_size):
     for (start, stop), name, code, shape in entries:
         if start != end or stop < start:
             raise _header_error(f'InvalidOffset("{name}")')
+        if _tensor_bytes.overflows(shape, _CODE_SIZE[code]):
+            raise _header_error("ValidationOverflow")
         numel = 1
         for s in shape:
             numel *= s

@@ -52,6 +52,15 @@ def itemsize(dtype):
     return ITEMSIZE[dtype_name(dtype)]
 
 
+def overflows(shape, itemsize):
+    """True if a tensor of ``shape`` could not be indexed in int64 bytes (the
+    core's shape arithmetic would overflow), zero-size dimensions aside."""
+    span = itemsize
+    for n in shape:
+        span *= max(n, 1)
+    return span >= 2**63
+
+
 def raw(address, nbytes):
     """A writable byte view of ``nbytes`` of memory at ``address``."""
     if nbytes == 0:

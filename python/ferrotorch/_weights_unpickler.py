@@ -112,9 +112,12 @@ def _view(storage, dtype, offset, size, stride):
         raise TypeError(f"tensor storage offset must be a non-negative int, got {offset!r}")
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape: {list(size)} vs {list(stride)}")
-    flat = storage.flat(dtype)
     item = _tensor_bytes.itemsize(dtype)
     needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if _tensor_bytes.overflows(size, item) or max((needed, offset) + size + stride) >= 2**63:
+        raise RuntimeError(f"tensor sizes {list(size)}, strides {list(stride)} and storage offset {offset} "
+                           "overflow int64")
+    flat = storage.flat(dtype)
     if needed > flat.numel():
         raise RuntimeError(
             f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
