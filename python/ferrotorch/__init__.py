@@ -56,6 +56,8 @@ from ._C import convolution  # noqa: F401
 from . import linalg  # noqa: F401
 from ._functions import *  # noqa: F401,F403
 from . import utils  # noqa: F401  (after _functions: utils.data uses stack etc.)
+from . import serialization  # noqa: F401
+from .serialization import load, load_safetensors, save, save_safetensors  # noqa: F401
 
 # dtypes and their aliases
 float32 = _C.float32
