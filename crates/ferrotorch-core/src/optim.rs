@@ -13,11 +13,26 @@ use crate::{bail, DType, Result, Scalar, Tensor};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Algo {
     /// state: [momentum_buffer] when momentum != 0
-    Sgd { momentum: f64, dampening: f64, nesterov: bool },
+    Sgd {
+        momentum: f64,
+        dampening: f64,
+        nesterov: bool,
+    },
     /// state: [step, exp_avg, exp_avg_sq, (max_exp_avg_sq)]; `decoupled` is AdamW
-    Adam { beta1: f64, beta2: f64, eps: f64, amsgrad: bool, decoupled: bool },
+    Adam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        amsgrad: bool,
+        decoupled: bool,
+    },
     /// state: [step, square_avg, (momentum_buffer), (grad_avg)]
-    RmsProp { alpha: f64, eps: f64, momentum: f64, centered: bool },
+    RmsProp {
+        alpha: f64,
+        eps: f64,
+        momentum: f64,
+        centered: bool,
+    },
     /// state: [step, sum]
     Adagrad { lr_decay: f64, eps: f64 },
     /// state: [step, square_avg, acc_delta]
@@ -25,9 +40,20 @@ pub enum Algo {
     /// state: [step, exp_avg, exp_inf]
     Adamax { beta1: f64, beta2: f64, eps: f64 },
     /// state: [step, mu_product, exp_avg, exp_avg_sq]
-    NAdam { beta1: f64, beta2: f64, eps: f64, momentum_decay: f64, decoupled: bool },
+    NAdam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        momentum_decay: f64,
+        decoupled: bool,
+    },
     /// state: [step, exp_avg, exp_avg_sq]
-    RAdam { beta1: f64, beta2: f64, eps: f64, decoupled: bool },
+    RAdam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        decoupled: bool,
+    },
 }
 
 /// Hyperparameters every rule shares.
@@ -44,7 +70,9 @@ impl Algo {
         match self {
             Algo::Sgd { momentum, .. } => usize::from(*momentum != 0.0),
             Algo::Adam { amsgrad, .. } => 3 + usize::from(*amsgrad),
-            Algo::RmsProp { momentum, centered, .. } => 2 + usize::from(*momentum > 0.0) + usize::from(*centered),
+            Algo::RmsProp {
+                momentum, centered, ..
+            } => 2 + usize::from(*momentum > 0.0) + usize::from(*centered),
             Algo::Adagrad { .. } => 2,
             Algo::Adadelta { .. } | Algo::Adamax { .. } | Algo::RAdam { .. } => 3,
             Algo::NAdam { .. } => 4,
@@ -90,11 +118,26 @@ fn coefficients(algo: &Algo, c: &Common, scalars: &[Tensor]) -> Result<Coef> {
     Ok(match *algo {
         Algo::Adam { beta1, beta2, .. } => {
             // step_size = lr / bc1, denominators divide by sqrt(bc2)
-            Coef { a: c.lr / (1.0 - beta1.powf(step)), b: (1.0 - beta2.powf(step)).sqrt(), ..Coef::default() }
+            Coef {
+                a: c.lr / (1.0 - beta1.powf(step)),
+                b: (1.0 - beta2.powf(step)).sqrt(),
+                ..Coef::default()
+            }
         }
-        Algo::Adagrad { lr_decay, .. } => Coef { a: c.lr / (1.0 + (step - 1.0) * lr_decay), ..Coef::default() },
-        Algo::Adamax { beta1, .. } => Coef { a: c.lr / (1.0 - beta1.powf(step)), ..Coef::default() },
-        Algo::NAdam { beta1, beta2, momentum_decay, .. } => {
+        Algo::Adagrad { lr_decay, .. } => Coef {
+            a: c.lr / (1.0 + (step - 1.0) * lr_decay),
+            ..Coef::default()
+        },
+        Algo::Adamax { beta1, .. } => Coef {
+            a: c.lr / (1.0 - beta1.powf(step)),
+            ..Coef::default()
+        },
+        Algo::NAdam {
+            beta1,
+            beta2,
+            momentum_decay,
+            ..
+        } => {
             let mu = beta1 * (1.0 - 0.5 * 0.96f64.powf(step * momentum_decay));
             let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((step + 1.0) * momentum_decay));
             let prod = read(&scalars[1])? * mu;
@@ -113,11 +156,18 @@ fn coefficients(algo: &Algo, c: &Common, scalars: &[Tensor]) -> Result<Coef> {
             let rho_t = rho_inf - 2.0 * step * beta2.powf(step) / bc2;
             // rectified only once the variance estimate is tractable (rho_t > 5)
             let rect = if rho_t > 5.0 {
-                ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).sqrt()
+                ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                    .sqrt()
             } else {
                 0.0
             };
-            Coef { a: c.lr / bc1, b: bc2.sqrt(), c: rect, d: f64::from(u8::from(rho_t > 5.0)) }
+            Coef {
+                a: c.lr / bc1,
+                b: bc2.sqrt(),
+                c: rect,
+                d: f64::from(u8::from(rho_t > 5.0)),
+            }
         }
         _ => Coef::default(),
     })
@@ -126,18 +176,43 @@ fn coefficients(algo: &Algo, c: &Common, scalars: &[Tensor]) -> Result<Coef> {
 /// Applies one update to every parameter: `grads[i]` is the gradient of
 /// `params[i]`, `state[i]` its state tensors (see [`Algo`]); `first[i]` marks
 /// a fresh SGD momentum buffer, which starts as the gradient itself.
-pub fn step(algo: &Algo, c: &Common, params: &[Tensor], grads: &[Tensor], state: &[Vec<Tensor>], first: &[bool]) -> Result<()> {
+pub fn step(
+    algo: &Algo,
+    c: &Common,
+    params: &[Tensor],
+    grads: &[Tensor],
+    state: &[Vec<Tensor>],
+    first: &[bool],
+) -> Result<()> {
     if grads.len() != params.len() || state.len() != params.len() {
-        bail!(value, "optimizer step: {} params, {} grads and {} states", params.len(), grads.len(), state.len());
+        bail!(
+            value,
+            "optimizer step: {} params, {} grads and {} states",
+            params.len(),
+            grads.len(),
+            state.len()
+        );
     }
     for (i, p) in params.iter().enumerate() {
         let g = &grads[i];
         let st = &state[i];
         if st.len() != algo.state_len() {
-            bail!(value, "optimizer step: parameter {i} has {} state tensors, expected {}", st.len(), algo.state_len());
+            bail!(
+                value,
+                "optimizer step: parameter {i} has {} state tensors, expected {}",
+                st.len(),
+                algo.state_len()
+            );
         }
         if g.shape() != p.shape() || g.dtype() != p.dtype() {
-            bail!(runtime, "optimizer step: grad of shape {:?} ({}) for a parameter of shape {:?} ({})", g.shape(), g.dtype().name(), p.shape(), p.dtype().name());
+            bail!(
+                runtime,
+                "optimizer step: grad of shape {:?} ({}) for a parameter of shape {:?} ({})",
+                g.shape(),
+                g.dtype().name(),
+                p.shape(),
+                p.dtype().name()
+            );
         }
         let (scalars, bufs) = st.split_at(algo.scalars());
         for b in bufs {
@@ -147,13 +222,21 @@ pub fn step(algo: &Algo, c: &Common, params: &[Tensor], grads: &[Tensor], state:
         }
         let coef = coefficients(algo, c, scalars)?;
         // Work on contiguous data; a strided parameter is updated through a copy.
-        let pc = if p.is_contiguous() { p.clone() } else { p.contiguous()? };
+        let pc = if p.is_contiguous() {
+            p.clone()
+        } else {
+            p.contiguous()?
+        };
         let gc = g.contiguous()?;
         let fresh = first.get(i).copied().unwrap_or(false);
         match p.dtype() {
             DType::F32 => update::<f32>(algo, c, coef, &pc, &gc, bufs, fresh),
             DType::F64 => update::<f64>(algo, c, coef, &pc, &gc, bufs, fresh),
-            d => bail!(not_implemented, "fused optimizer step is not implemented for '{}' parameters", d.legacy_name()),
+            d => bail!(
+                not_implemented,
+                "fused optimizer step is not implemented for '{}' parameters",
+                d.legacy_name()
+            ),
         }
         if !pc.same_tensor(p) {
             crate::autograd::no_grad(|| p.copy_(&pc))?;
@@ -171,149 +254,201 @@ fn chunks(n: usize, f: impl Fn(std::ops::Range<usize>) + Sync + Send) {
     if n < crate::iter::PARALLEL_THRESHOLD || !crate::iter::parallel() {
         f(0..n);
     } else {
-        (0..n.div_ceil(CHUNK)).into_par_iter().for_each(|k| f(k * CHUNK..((k + 1) * CHUNK).min(n)));
+        (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .for_each(|k| f(k * CHUNK..((k + 1) * CHUNK).min(n)));
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn update<T: Real>(algo: &Algo, c: &Common, k: Coef, p: &Tensor, g: &Tensor, bufs: &[Tensor], fresh: bool) {
+fn update<T: Real>(
+    algo: &Algo,
+    c: &Common,
+    k: Coef,
+    p: &Tensor,
+    g: &Tensor,
+    bufs: &[Tensor],
+    fresh: bool,
+) {
     let n = p.numel();
     // SAFETY: every pointer addresses n contiguous elements of dtype T; each
     // chunk touches only its own index range.
-    let (pp, gp) = (SendPtr(unsafe { p.ptr::<T>() }), SendPtr(unsafe { g.ptr::<T>() }));
-    let sp: Vec<SendPtr<T>> = bufs.iter().map(|b| SendPtr(unsafe { b.ptr::<T>() })).collect();
+    let (pp, gp) = (
+        SendPtr(unsafe { p.ptr::<T>() }),
+        SendPtr(unsafe { g.ptr::<T>() }),
+    );
+    let sp: Vec<SendPtr<T>> = bufs
+        .iter()
+        .map(|b| SendPtr(unsafe { b.ptr::<T>() }))
+        .collect();
     let t = |v: f64| T::from_f64(v);
     let (lr, wd, maximize) = (c.lr, c.weight_decay, c.maximize);
     let sqrt = |v: T| T::from_f64(v.to_f64().sqrt());
-    let algo = algo.clone();
-    chunks(n, |r| unsafe {
-        let s = |j: usize, i: usize| sp[j].get().add(i);
-        for i in r {
-            let p = pp.get().add(i);
-            let mut g = *gp.get().add(i);
-            if maximize {
-                g = T::ZERO - g;
+    // One loop per rule (the match stays outside), so each loop is a
+    // straight-line body the compiler can vectorise.
+    let s = |j: usize, i: usize| unsafe { sp[j].get().add(i) };
+    macro_rules! each {
+        (|$p:ident, $g:ident, $i:ident| $body:block) => {
+            chunks(n, |r| unsafe {
+                for $i in r {
+                    let $p = pp.get().add($i);
+                    let mut $g = *gp.get().add($i);
+                    if maximize {
+                        $g = T::ZERO - $g;
+                    }
+                    $body
+                }
+            })
+        };
+    }
+    match *algo {
+        Algo::Sgd {
+            momentum,
+            dampening,
+            nesterov,
+        } => each!(|p, g, i| {
+            if wd != 0.0 {
+                g += t(wd) * *p;
             }
-            match algo {
-                Algo::Sgd { momentum, dampening, nesterov } => {
-                    if wd != 0.0 {
-                        g += t(wd) * *p;
-                    }
-                    if momentum != 0.0 {
-                        let b = s(0, i);
-                        *b = if fresh { g } else { t(momentum) * *b + t(1.0 - dampening) * g };
-                        g = if nesterov { g + t(momentum) * *b } else { *b };
-                    }
-                    *p = *p - t(lr) * g;
-                }
-                Algo::Adam { beta1, beta2, eps, amsgrad, decoupled } => {
-                    if wd != 0.0 {
-                        if decoupled {
-                            *p = *p * t(1.0 - lr * wd);
-                        } else {
-                            g += t(wd) * *p;
-                        }
-                    }
-                    let (m, v) = (s(0, i), s(1, i));
-                    *m = *m + (g - *m) * t(1.0 - beta1);
-                    *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
-                    let vv = if amsgrad {
-                        let vm = s(2, i);
-                        if *v > *vm || v.read().is_nan() {
-                            *vm = *v;
-                        }
-                        *vm
-                    } else {
-                        *v
-                    };
-                    let denom = sqrt(vv) / t(k.b) + t(eps);
-                    *p = *p - t(k.a) * (*m / denom);
-                }
-                Algo::RmsProp { alpha, eps, momentum, centered } => {
-                    if wd != 0.0 {
-                        g += t(wd) * *p;
-                    }
-                    let sq = s(0, i);
-                    *sq = t(alpha) * *sq + t(1.0 - alpha) * g * g;
-                    let avg = if centered {
-                        let ga = s(if momentum > 0.0 { 2 } else { 1 }, i);
-                        *ga = *ga + (g - *ga) * t(1.0 - alpha);
-                        sqrt(*sq - *ga * *ga) + t(eps)
-                    } else {
-                        sqrt(*sq) + t(eps)
-                    };
-                    if momentum > 0.0 {
-                        let b = s(1, i);
-                        *b = t(momentum) * *b + g / avg;
-                        *p = *p - t(lr) * *b;
-                    } else {
-                        *p = *p - t(lr) * (g / avg);
-                    }
-                }
-                Algo::Adagrad { eps, .. } => {
-                    if wd != 0.0 {
-                        g += t(wd) * *p;
-                    }
-                    let sum = s(0, i);
-                    *sum += g * g;
-                    *p = *p - t(k.a) * (g / (sqrt(*sum) + t(eps)));
-                }
-                Algo::Adadelta { rho, eps } => {
-                    if wd != 0.0 {
-                        g += t(wd) * *p;
-                    }
-                    let (sq, acc) = (s(0, i), s(1, i));
-                    *sq = t(rho) * *sq + t(1.0 - rho) * g * g;
-                    let delta = sqrt(*acc + t(eps)) / sqrt(*sq + t(eps)) * g;
-                    *acc = t(rho) * *acc + t(1.0 - rho) * delta * delta;
-                    *p = *p - t(lr) * delta;
-                }
-                Algo::Adamax { beta1, beta2, eps } => {
-                    if wd != 0.0 {
-                        g += t(wd) * *p;
-                    }
-                    let (m, u) = (s(0, i), s(1, i));
-                    *m = *m + (g - *m) * t(1.0 - beta1);
-                    let a = t(g.to_f64().abs()) + t(eps);
-                    let b = *u * t(beta2);
-                    *u = if b > a || b.is_nan() { b } else { a };
-                    *p = *p - t(k.a) * (*m / *u);
-                }
-                Algo::NAdam { beta1, beta2, eps, decoupled, .. } => {
-                    if wd != 0.0 {
-                        if decoupled {
-                            *p = *p * t(1.0 - lr * wd);
-                        } else {
-                            g += t(wd) * *p;
-                        }
-                    }
-                    let (m, v) = (s(0, i), s(1, i));
-                    *m = *m + (g - *m) * t(1.0 - beta1);
-                    *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
-                    let denom = sqrt(*v / t(k.c)) + t(eps);
-                    *p = *p - t(k.a) * (g / denom);
-                    *p = *p - t(k.b) * (*m / denom);
-                }
-                Algo::RAdam { beta1, beta2, eps, decoupled } => {
-                    if wd != 0.0 {
-                        if decoupled {
-                            *p = *p * t(1.0 - lr * wd);
-                        } else {
-                            g += t(wd) * *p;
-                        }
-                    }
-                    let (m, v) = (s(0, i), s(1, i));
-                    *m = *m + (g - *m) * t(1.0 - beta1);
-                    *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
-                    let corrected = *m * t(k.a);
-                    if k.d != 0.0 {
-                        let adaptive = t(k.b) / (sqrt(*v) + t(eps));
-                        *p = *p - corrected * adaptive * t(k.c);
-                    } else {
-                        *p = *p - corrected;
-                    }
+            if momentum != 0.0 {
+                let b = s(0, i);
+                *b = if fresh {
+                    g
+                } else {
+                    t(momentum) * *b + t(1.0 - dampening) * g
+                };
+                g = if nesterov { g + t(momentum) * *b } else { *b };
+            }
+            *p = *p - t(lr) * g;
+        }),
+        Algo::Adam {
+            beta1,
+            beta2,
+            eps,
+            amsgrad,
+            decoupled,
+        } => each!(|p, g, i| {
+            if wd != 0.0 {
+                if decoupled {
+                    *p = *p * t(1.0 - lr * wd);
+                } else {
+                    g += t(wd) * *p;
                 }
             }
-        }
-    });
+            let (m, v) = (s(0, i), s(1, i));
+            *m = *m + (g - *m) * t(1.0 - beta1);
+            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            let vv = if amsgrad {
+                let vm = s(2, i);
+                if *v > *vm || v.read().is_nan() {
+                    *vm = *v;
+                }
+                *vm
+            } else {
+                *v
+            };
+            let denom = sqrt(vv) / t(k.b) + t(eps);
+            *p = *p - t(k.a) * (*m / denom);
+        }),
+        Algo::RmsProp {
+            alpha,
+            eps,
+            momentum,
+            centered,
+        } => each!(|p, g, i| {
+            if wd != 0.0 {
+                g += t(wd) * *p;
+            }
+            let sq = s(0, i);
+            *sq = t(alpha) * *sq + t(1.0 - alpha) * g * g;
+            let avg = if centered {
+                let ga = s(if momentum > 0.0 { 2 } else { 1 }, i);
+                *ga = *ga + (g - *ga) * t(1.0 - alpha);
+                sqrt(*sq - *ga * *ga) + t(eps)
+            } else {
+                sqrt(*sq) + t(eps)
+            };
+            if momentum > 0.0 {
+                let b = s(1, i);
+                *b = t(momentum) * *b + g / avg;
+                *p = *p - t(lr) * *b;
+            } else {
+                *p = *p - t(lr) * (g / avg);
+            }
+        }),
+        Algo::Adagrad { eps, .. } => each!(|p, g, i| {
+            if wd != 0.0 {
+                g += t(wd) * *p;
+            }
+            let sum = s(0, i);
+            *sum += g * g;
+            *p = *p - t(k.a) * (g / (sqrt(*sum) + t(eps)));
+        }),
+        Algo::Adadelta { rho, eps } => each!(|p, g, i| {
+            if wd != 0.0 {
+                g += t(wd) * *p;
+            }
+            let (sq, acc) = (s(0, i), s(1, i));
+            *sq = t(rho) * *sq + t(1.0 - rho) * g * g;
+            let delta = sqrt(*acc + t(eps)) / sqrt(*sq + t(eps)) * g;
+            *acc = t(rho) * *acc + t(1.0 - rho) * delta * delta;
+            *p = *p - t(lr) * delta;
+        }),
+        Algo::Adamax { beta1, beta2, eps } => each!(|p, g, i| {
+            if wd != 0.0 {
+                g += t(wd) * *p;
+            }
+            let (m, u) = (s(0, i), s(1, i));
+            *m = *m + (g - *m) * t(1.0 - beta1);
+            let a = t(g.to_f64().abs()) + t(eps);
+            let b = *u * t(beta2);
+            *u = if b > a || b.is_nan() { b } else { a };
+            *p = *p - t(k.a) * (*m / *u);
+        }),
+        Algo::NAdam {
+            beta1,
+            beta2,
+            eps,
+            decoupled,
+            ..
+        } => each!(|p, g, i| {
+            if wd != 0.0 {
+                if decoupled {
+                    *p = *p * t(1.0 - lr * wd);
+                } else {
+                    g += t(wd) * *p;
+                }
+            }
+            let (m, v) = (s(0, i), s(1, i));
+            *m = *m + (g - *m) * t(1.0 - beta1);
+            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            let denom = sqrt(*v / t(k.c)) + t(eps);
+            *p = *p - t(k.a) * (g / denom);
+            *p = *p - t(k.b) * (*m / denom);
+        }),
+        Algo::RAdam {
+            beta1,
+            beta2,
+            eps,
+            decoupled,
+        } => each!(|p, g, i| {
+            if wd != 0.0 {
+                if decoupled {
+                    *p = *p * t(1.0 - lr * wd);
+                } else {
+                    g += t(wd) * *p;
+                }
+            }
+            let (m, v) = (s(0, i), s(1, i));
+            *m = *m + (g - *m) * t(1.0 - beta1);
+            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            let corrected = *m * t(k.a);
+            if k.d != 0.0 {
+                let adaptive = t(k.b) / (sqrt(*v) + t(eps));
+                *p = *p - corrected * adaptive * t(k.c);
+            } else {
+                *p = *p - corrected;
+            }
+        }),
+    }
 }
