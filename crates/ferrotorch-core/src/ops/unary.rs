@@ -206,6 +206,23 @@ impl Tensor {
             |x| x.max(0),
         )
     }
+    /// ReLU's gradient in one pass: `self` (the output grad) where `out > 0`,
+    /// else 0 (PyTorch's threshold_backward). Differentiable in `self` only.
+    pub fn threshold_backward(&self, out: &Tensor) -> Result<Tensor> {
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::threshold_backward(self, out)
+        );
+        let shape = crate::ops::shape::broadcast_shapes_n(&[self.shape().to_vec(), out.shape().to_vec()])?;
+        match (self.dtype(), out.dtype()) {
+            (DType::F32, DType::F32) => Ok(crate::cpu::map::map2::<f32, f32, f32>(self, out, &shape, |g, y| if y > 0.0 { g } else { 0.0 })),
+            (DType::F64, DType::F64) => Ok(crate::cpu::map::map2::<f64, f64, f64>(self, out, &shape, |g, y| if y > 0.0 { g } else { 0.0 })),
+            _ => {
+                let mask = crate::binary(crate::BinaryOp::Gt, crate::Arg::T(out), crate::Arg::S(crate::Scalar::Int(0)))?;
+                crate::binary(crate::BinaryOp::Mul, crate::Arg::T(self), crate::Arg::T(&mask.to_dtype(self.dtype())?))
+            }
+        }
+    }
     /// floor/ceil/round/trunc: identity on integers.
     pub fn rounding(&self, mode: Rounding) -> Result<Tensor> {
         let name = match mode {

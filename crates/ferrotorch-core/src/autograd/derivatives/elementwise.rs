@@ -330,10 +330,18 @@ pub(crate) fn relu(x: &Tensor) -> Result<Tensor> {
         &[x],
         || x.relu(),
         || vec![Save::Out(0)],
-        |s, g, _| {
-            let m = mask_of(cmp(BinaryOp::Gt, Arg::T(&s[0]), Arg::S(Scalar::Int(0))), g)?;
-            Ok(vec![Some(mul(g, &m)?)])
-        },
+        |s, g, _| Ok(vec![Some(g.threshold_backward(&s[0])?)]),
+    )
+}
+
+/// threshold_backward is linear in the grad with a constant mask.
+pub(crate) fn threshold_backward(g: &Tensor, out: &Tensor) -> Result<Tensor> {
+    op(
+        "ThresholdBackwardBackward0",
+        &[g],
+        || g.threshold_backward(out),
+        || vec![Save::T(out.clone())],
+        |s, gg, _| Ok(vec![Some(gg.threshold_backward(&s[0])?)]),
     )
 }
 
