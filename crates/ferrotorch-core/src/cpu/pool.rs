@@ -153,3 +153,19 @@ pub fn avg_adjoint<T: Real>(g: &[T], np: usize, (h, w): (usize, usize), wh: &Win
     });
     out
 }
+
+/// The adjoint of [`max`]: each output grad goes to its argmax (`idx`, flat
+/// within the plane); `plane` is h * w of the input.
+pub fn max_adjoint<T: Real>(g: &[T], idx: &[i64], np: usize, plane: usize) -> Vec<T> {
+    let per = if np == 0 { 0 } else { g.len() / np };
+    let mut out = vec![T::ZERO; np * plane];
+    let op = SendPtr(out.as_mut_ptr());
+    planes(np, g.len(), |p| {
+        // SAFETY: plane p writes only its own plane; indices come from `max`.
+        let dst = unsafe { std::slice::from_raw_parts_mut(op.get().add(p * plane), plane) };
+        for j in p * per..(p + 1) * per {
+            dst[idx[j] as usize] += g[j];
+        }
+    });
+    out
+}

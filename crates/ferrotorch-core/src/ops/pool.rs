@@ -156,7 +156,7 @@ pub(crate) fn max_pool(x: &Tensor, plan: &Plan, name: &'static str) -> Result<(T
     let vals = vals?.to_dtype(if dt == DType::F32 { x.dtype() } else { dt })?;
     let idx = Tensor::from_vec(idx, &shape)?;
     if crate::autograd::needs_grad(&[x]) {
-        let vals = crate::autograd::derivatives::pool::max_pool(x, vals, &idx, plan, name)?;
+        let vals = crate::autograd::derivatives::pool::max_pool(x, vals, &idx, &Arc::new(plan.clone()), name)?;
         return Ok((vals, idx));
     }
     Ok((vals, idx))
@@ -172,6 +172,23 @@ pub(crate) fn avg_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Resu
         &[x],
         |d| Tensor::from_vec(pool::avg(d[0], np, hw, &plan.wh, &plan.ww, over), &shape)?.to_dtype(x.dtype()),
         |d| Tensor::from_vec(pool::avg(d[0], np, hw, &plan.wh, &plan.ww, over), &shape),
+    )?;
+    out
+}
+
+/// The adjoint of [`max_pool`]: output-shaped grads routed to the saved argmax.
+pub(crate) fn max_pool_adjoint(g: &Tensor, idx: &Tensor, plan: &Arc<Plan>) -> Result<Tensor> {
+    crate::autograd::record_if_needed!([g], crate::autograd::derivatives::pool::max_pool_adjoint(g, idx, plan));
+    let shape = plan.in_shape();
+    let (np, plane) = (plan.planes(), plan.hw.0 * plan.hw.1);
+    let idx = idx.contiguous()?;
+    // SAFETY: `idx` is a contiguous int64 tensor that lives through the call.
+    let ix = unsafe { idx.as_slice::<i64>() };
+    let (out, _) = crate::ops::float_kernel(
+        "max_pool2d_backward",
+        &[g],
+        |d| Tensor::from_vec(pool::max_adjoint(d[0], ix, np, plane), &shape)?.to_dtype(g.dtype()),
+        |d| Tensor::from_vec(pool::max_adjoint(d[0], ix, np, plane), &shape),
     )?;
     out
 }
