@@ -117,3 +117,16 @@ def test_numpy_scalars_own_their_memory_and_full_int64_randint():
     assert [t.item() for t in ts] == [1.5] * 5 and len(junk) == 1000
     x = torch.randint(-2 ** 63, 2 ** 63 - 1, (100,))
     assert x.dtype == torch.int64 and int(x.min()) < 0 < int(x.max())
+
+
+@pytest.mark.parametrize("call,msg", [
+    (lambda: torch.zeros(4).as_strided((2,), (-1,), 2), "Negative strides are not supported"),
+    (lambda: torch.zeros(4).as_strided((2 ** 62, 2 ** 62), (0, 0), 0), "integer multiplication overflow"),
+    (lambda: torch.empty(2 ** 40, dtype=torch.uint8), "can't allocate memory: you tried to allocate 1099511627776 bytes"),
+    (lambda: torch.zeros(2 ** 61), "can't allocate memory"),
+    (lambda: torch.zeros(2 ** 40, 2 ** 40), "integer multiplication overflow"),
+    (lambda: torch.randn(2 ** 40), "can't allocate memory"),
+])
+def test_impossible_sizes_raise_instead_of_aborting(call, msg):
+    with pytest.raises(RuntimeError, match=msg.replace("(", r"\(")):
+        call()

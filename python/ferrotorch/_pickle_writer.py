@@ -77,9 +77,6 @@ class _StorageTable:
     def locate(self, t):
         """(storage, offset within it, strides) for ``t``, growing the
         storage's extent while collecting."""
-        if any(st < 0 for st in t.stride()):
-            # PyTorch has no negative strides; such a tensor is saved as a copy
-            t = self.derived(t, "packed", t.contiguous)
         if t.device.type != "cpu":
             raise NotImplementedError(f"saving tensors on {t.device} is not supported")
         offset = t.storage_offset()

@@ -131,6 +131,25 @@ pub fn sizes_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
         .map_err(|_| PyTypeError::new_err("expected a sequence of integers or a single integer"))
 }
 
+/// Fails like PyTorch's allocator when `shape` of `elem`-byte elements cannot
+/// be allocated (size overflow or no memory), instead of aborting the process.
+pub fn check_alloc(shape: &[usize], elem: usize) -> PyResult<()> {
+    let err = |m: String| pyo3::exceptions::PyRuntimeError::new_err(m);
+    let numel = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| err("numel: integer multiplication overflow".into()))?;
+    let bytes = numel.checked_mul(elem).filter(|&b| b <= isize::MAX as usize);
+    let fits = bytes.is_some_and(|b| Vec::<u8>::new().try_reserve_exact(b).is_ok());
+    if !fits {
+        return Err(err(format!(
+            "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)",
+            numel as u128 * elem as u128
+        )));
+    }
+    Ok(())
+}
+
 pub fn nonneg_shape(sizes: &[i64]) -> PyResult<Vec<usize>> {
     sizes
         .iter()

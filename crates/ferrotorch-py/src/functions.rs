@@ -92,6 +92,7 @@ fn factory(
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
+    crate::convert::check_alloc(&shape, dt.size())?;
     finish(py, Tensor::full(&shape, value, dt), requires_grad)
 }
 
@@ -380,6 +381,7 @@ pub fn rand(
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "check_uniform_bounds")?;
+    crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
     let v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
     finish(
         py,
@@ -406,6 +408,7 @@ pub fn randn(
     opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "normal_kernel_cpu")?;
+    crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
     let v = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
     finish(
         py,

@@ -387,6 +387,18 @@ impl Tensor {
         if shape.len() != strides.len() {
             bail!(runtime, "mismatch in length of strides and shape");
         }
+        if strides.iter().any(|&s| s < 0) {
+            bail!(runtime, "as_strided: Negative strides are not supported at the moment, got strides: {strides:?}");
+        }
+        let span = shape.iter().zip(strides).try_fold(1usize, |acc, (&d, &s)| {
+            if d == 0 {
+                return Some(acc);
+            }
+            (d - 1).checked_mul(s as usize).and_then(|x| acc.checked_add(x))
+        });
+        if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none() || span.is_none() {
+            bail!(runtime, "numel: integer multiplication overflow");
+        }
         let l = crate::Layout {
             shape: shape.to_vec(),
             strides: strides.to_vec(),
