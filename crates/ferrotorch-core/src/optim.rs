@@ -287,6 +287,21 @@ fn update<T: Real>(
     // One loop per rule (the match stays outside), so each loop is a
     // straight-line body the compiler can vectorise.
     let s = |j: usize, i: usize| unsafe { sp[j].get().add(i) };
+    // weight decay, PyTorch's order: before the moments; L2 (into the grad) or decoupled (AdamW)
+    let decay = |p: *mut T, g: &mut T, decoupled: bool| unsafe {
+        if wd != 0.0 {
+            if decoupled {
+                *p = *p * t(1.0 - lr * wd);
+            } else {
+                *g += t(wd) * *p;
+            }
+        }
+    };
+    // Adam-style first and second moment updates
+    let moments = |m: *mut T, v: *mut T, g: T, beta1: f64, beta2: f64| unsafe {
+        *m = *m + (g - *m) * t(1.0 - beta1);
+        *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+    };
     macro_rules! each {
         (|$p:ident, $g:ident, $i:ident| $body:block) => {
             chunks(n, |r| unsafe {
@@ -307,9 +322,7 @@ fn update<T: Real>(
             dampening,
             nesterov,
         } => each!(|p, g, i| {
-            if wd != 0.0 {
-                g += t(wd) * *p;
-            }
+            decay(p, &mut g, false);
             if momentum != 0.0 {
                 let b = s(0, i);
                 *b = if fresh {
@@ -328,16 +341,9 @@ fn update<T: Real>(
             amsgrad,
             decoupled,
         } => each!(|p, g, i| {
-            if wd != 0.0 {
-                if decoupled {
-                    *p = *p * t(1.0 - lr * wd);
-                } else {
-                    g += t(wd) * *p;
-                }
-            }
+            decay(p, &mut g, decoupled);
             let (m, v) = (s(0, i), s(1, i));
-            *m = *m + (g - *m) * t(1.0 - beta1);
-            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            moments(m, v, g, beta1, beta2);
             let vv = if amsgrad {
                 let vm = s(2, i);
                 if *v > *vm || v.read().is_nan() {
@@ -356,9 +362,7 @@ fn update<T: Real>(
             momentum,
             centered,
         } => each!(|p, g, i| {
-            if wd != 0.0 {
-                g += t(wd) * *p;
-            }
+            decay(p, &mut g, false);
             let sq = s(0, i);
             *sq = t(alpha) * *sq + t(1.0 - alpha) * g * g;
             let avg = if centered {
@@ -377,17 +381,13 @@ fn update<T: Real>(
             }
         }),
         Algo::Adagrad { eps, .. } => each!(|p, g, i| {
-            if wd != 0.0 {
-                g += t(wd) * *p;
-            }
+            decay(p, &mut g, false);
             let sum = s(0, i);
             *sum += g * g;
             *p = *p - t(k.a) * (g / (sqrt(*sum) + t(eps)));
         }),
         Algo::Adadelta { rho, eps } => each!(|p, g, i| {
-            if wd != 0.0 {
-                g += t(wd) * *p;
-            }
+            decay(p, &mut g, false);
             let (sq, acc) = (s(0, i), s(1, i));
             *sq = t(rho) * *sq + t(1.0 - rho) * g * g;
             let delta = sqrt(*acc + t(eps)) / sqrt(*sq + t(eps)) * g;
@@ -395,9 +395,7 @@ fn update<T: Real>(
             *p = *p - t(lr) * delta;
         }),
         Algo::Adamax { beta1, beta2, eps } => each!(|p, g, i| {
-            if wd != 0.0 {
-                g += t(wd) * *p;
-            }
+            decay(p, &mut g, false);
             let (m, u) = (s(0, i), s(1, i));
             *m = *m + (g - *m) * t(1.0 - beta1);
             let a = t(g.to_f64().abs()) + t(eps);
@@ -412,16 +410,9 @@ fn update<T: Real>(
             decoupled,
             ..
         } => each!(|p, g, i| {
-            if wd != 0.0 {
-                if decoupled {
-                    *p = *p * t(1.0 - lr * wd);
-                } else {
-                    g += t(wd) * *p;
-                }
-            }
+            decay(p, &mut g, decoupled);
             let (m, v) = (s(0, i), s(1, i));
-            *m = *m + (g - *m) * t(1.0 - beta1);
-            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            moments(m, v, g, beta1, beta2);
             let denom = sqrt(*v / t(k.c)) + t(eps);
             *p = *p - t(k.a) * (g / denom);
             *p = *p - t(k.b) * (*m / denom);
@@ -432,16 +423,9 @@ fn update<T: Real>(
             eps,
             decoupled,
         } => each!(|p, g, i| {
-            if wd != 0.0 {
-                if decoupled {
-                    *p = *p * t(1.0 - lr * wd);
-                } else {
-                    g += t(wd) * *p;
-                }
-            }
+            decay(p, &mut g, decoupled);
             let (m, v) = (s(0, i), s(1, i));
-            *m = *m + (g - *m) * t(1.0 - beta1);
-            *v = t(beta2) * *v + t(1.0 - beta2) * g * g;
+            moments(m, v, g, beta1, beta2);
             let corrected = *m * t(k.a);
             if k.d != 0.0 {
                 let adaptive = t(k.b) / (sqrt(*v) + t(eps));

@@ -165,3 +165,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
                 else _C.randperm(rows)[:num_zeros]
             tensor[zero_rows, col] = 0
     return tensor
+
+
+def _default_layer_init(weight, bias):
+    """PyTorch's reset_parameters for Linear and Conv layers: kaiming-uniform
+    weight (a=sqrt(5)) and a bias uniform in +-1/sqrt(fan_in)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

@@ -1,6 +1,4 @@
 """Convolution layers (kernels: Rust, `ferrotorch._C.convolution`)."""
-import math
-
 from ... import _C
 from .. import functional as F, init
 from ..parameter import Parameter
@@ -65,12 +63,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init(self.weight, self.bias)
 
     def extra_repr(self):
         n = len(self.kernel_size)
