@@ -247,19 +247,6 @@ pub fn step(
     Ok(())
 }
 
-/// Runs `f(range)` over chunks of 0..n, in parallel for large tensors.
-fn chunks(n: usize, f: impl Fn(std::ops::Range<usize>) + Sync + Send) {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 14;
-    if n < crate::iter::PARALLEL_THRESHOLD || !crate::iter::parallel() {
-        f(0..n);
-    } else {
-        (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .for_each(|k| f(k * CHUNK..((k + 1) * CHUNK).min(n)));
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn update<T: Real>(
     algo: &Algo,
@@ -304,8 +291,8 @@ fn update<T: Real>(
     };
     macro_rules! each {
         (|$p:ident, $g:ident, $i:ident| $body:block) => {
-            chunks(n, |r| unsafe {
-                for $i in r {
+            crate::iter::parallel_ranges(n, |start, end| unsafe {
+                for $i in start..end {
                     let $p = pp.get().add($i);
                     let mut $g = *gp.get().add($i);
                     if maximize {

@@ -5,7 +5,7 @@
 //! 1-D convolution runs as 2-D with a height of one. All buffers are
 //! contiguous: x [n, c, h, w], weight [o, c/groups, kh, kw], y [n, o, oh, ow].
 
-use super::{winograd, Real, SendPtr};
+use super::{for_each_index, winograd, Real, SendPtr};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
@@ -114,20 +114,11 @@ fn for_each_row(g: &Geom, ci: usize, mut f: impl FnMut(usize, Option<usize>, isi
     }
 }
 
-/// Runs `f(channel)` for every input channel, in parallel when asked.
-fn channels(c: usize, par: bool, f: impl Fn(usize) + Sync + Send) {
-    if par {
-        (0..c).into_par_iter().for_each(f);
-    } else {
-        (0..c).for_each(f);
-    }
-}
-
 /// cols [c*kh*kw, oh*ow] from one sample x [c, h, w] (padding reads as zero).
 unsafe fn im2col<T: Real>(g: &Geom, x: *const T, cols: *mut T, par: bool) {
     let (x, cols) = (SendPtr(x as *mut T), SendPtr(cols));
     let s = g.stride[1];
-    channels(g.c, par, |ci| {
+    for_each_index(g.c, par, |ci| {
         for_each_row(g, ci, |dst, src, joff, lo, hi| unsafe {
             let d = cols.get().add(dst);
             let Some(src) = src else {
@@ -152,7 +143,7 @@ unsafe fn im2col<T: Real>(g: &Geom, x: *const T, cols: *mut T, par: bool) {
 unsafe fn col2im<T: Real>(g: &Geom, cols: *const T, x: *mut T, par: bool) {
     let (x, cols) = (SendPtr(x), SendPtr(cols as *mut T));
     let s = g.stride[1];
-    channels(g.c, par, |ci| {
+    for_each_index(g.c, par, |ci| {
         for_each_row(g, ci, |src, dst, joff, lo, hi| unsafe {
             let Some(dst) = dst else { return };
             let (sp, dp) = (cols.get().add(src), x.get().add(dst).offset(joff));
@@ -338,12 +329,7 @@ pub fn unfold<T: Real>(g: &Geom, x: &[T]) -> Vec<T> {
     let mut out = vec![T::ZERO; g.n * g.cols_len()];
     let (xp, op) = (SendPtr(x.as_ptr() as *mut T), SendPtr(out.as_mut_ptr()));
     let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD && crate::iter::parallel();
-    let one = |s: usize| unsafe { im2col(g, xp.get().add(s * g.x_len()), op.get().add(s * g.cols_len()), false) };
-    if par {
-        (0..g.n).into_par_iter().for_each(one);
-    } else {
-        (0..g.n).for_each(one);
-    }
+    for_each_index(g.n, par, |s| unsafe { im2col(g, xp.get().add(s * g.x_len()), op.get().add(s * g.cols_len()), false) });
     out
 }
 
@@ -352,12 +338,7 @@ pub fn fold<T: Real>(g: &Geom, cols: &[T]) -> Vec<T> {
     let mut out = vec![T::ZERO; g.n * g.x_len()];
     let (cp, op) = (SendPtr(cols.as_ptr() as *mut T), SendPtr(out.as_mut_ptr()));
     let par = g.n > 1 && g.n * g.cols_len() >= crate::iter::PARALLEL_THRESHOLD && crate::iter::parallel();
-    let one = |s: usize| unsafe { col2im(g, cp.get().add(s * g.cols_len()), op.get().add(s * g.x_len()), false) };
-    if par {
-        (0..g.n).into_par_iter().for_each(one);
-    } else {
-        (0..g.n).for_each(one);
-    }
+    for_each_index(g.n, par, |s| unsafe { col2im(g, cp.get().add(s * g.cols_len()), op.get().add(s * g.x_len()), false) });
     out
 }
 

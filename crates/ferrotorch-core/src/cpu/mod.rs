@@ -21,6 +21,17 @@ impl<T> SendPtr<T> {
     }
 }
 
+/// Runs `f(i)` for every i in 0..n, on rayon's pool when `par` (callers
+/// decide from the work size and `iter::parallel()`).
+pub(crate) fn for_each_index(n: usize, par: bool, f: impl Fn(usize) + Sync + Send) {
+    use rayon::prelude::*;
+    if par {
+        (0..n).into_par_iter().for_each(f);
+    } else {
+        (0..n).for_each(f);
+    }
+}
+
 /// Native float math for the fused float kernels (softmax, conv, pooling):
 /// f32 stays f32, which halves the work of going through f64.
 pub trait Real:

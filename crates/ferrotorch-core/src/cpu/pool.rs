@@ -5,7 +5,6 @@
 //! pooling runs with h = 1.
 
 use super::{Real, SendPtr};
-use rayon::prelude::*;
 
 /// The windows along one spatial dim.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,12 +59,9 @@ impl Windows {
     }
 }
 
+/// Runs `f(plane)` for every plane, across threads when the work is large.
 fn planes(n: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
-    if work >= crate::iter::PARALLEL_THRESHOLD && n > 1 && crate::iter::parallel() {
-        (0..n).into_par_iter().for_each(f);
-    } else {
-        (0..n).for_each(f);
-    }
+    super::for_each_index(n, work >= crate::iter::PARALLEL_THRESHOLD && n > 1 && crate::iter::parallel(), f);
 }
 
 /// Max over each window: values and the flat index `ih * w + iw` of the

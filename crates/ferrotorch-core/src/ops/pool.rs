@@ -138,7 +138,7 @@ fn adaptive_plan(name: &str, x: &Tensor, out: &[usize]) -> Result<Plan> {
 }
 
 /// Max over the plan's windows: (values, flat indices within each plane).
-pub(crate) fn max_pool(x: &Tensor, plan: &Plan, name: &'static str) -> Result<(Tensor, Tensor)> {
+pub(crate) fn max_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Result<(Tensor, Tensor)> {
     let shape = plan.out_shape();
     let (np, hw) = (plan.planes(), plan.hw);
     let ((vals, idx), dt) = crate::ops::float_kernel(
@@ -156,7 +156,7 @@ pub(crate) fn max_pool(x: &Tensor, plan: &Plan, name: &'static str) -> Result<(T
     let vals = vals?.to_dtype(if dt == DType::F32 { x.dtype() } else { dt })?;
     let idx = Tensor::from_vec(idx, &shape)?;
     if crate::autograd::needs_grad(&[x]) {
-        let vals = crate::autograd::derivatives::pool::max_pool(x, vals, &idx, &Arc::new(plan.clone()), name)?;
+        let vals = crate::autograd::derivatives::pool::max_pool(x, vals, &idx, plan, name)?;
         return Ok((vals, idx));
     }
     Ok((vals, idx))
@@ -211,7 +211,7 @@ impl Tensor {
     /// `max_pool{k}d_with_indices` for k = 1 or 2 spatial dims.
     pub fn max_pool(&self, k: usize, p: &PoolParams) -> Result<(Tensor, Tensor)> {
         let plan = fixed_plan(&format!("max_pool{k}d"), self, k, p, true)?;
-        max_pool(self, &plan, if k == 1 { "MaxPool1DWithIndicesBackward0" } else { "MaxPool2DWithIndicesBackward0" })
+        max_pool(self, &Arc::new(plan), if k == 1 { "MaxPool1DWithIndicesBackward0" } else { "MaxPool2DWithIndicesBackward0" })
     }
     /// `avg_pool{k}d` (divisor_override only for 2-D, as PyTorch).
     pub fn avg_pool(&self, k: usize, p: &PoolParams) -> Result<Tensor> {
@@ -228,6 +228,6 @@ impl Tensor {
     pub fn adaptive_max_pool(&self, out: &[usize]) -> Result<(Tensor, Tensor)> {
         let name = if out.len() == 1 { "AdaptiveMaxPool1DBackward0" } else { "AdaptiveMaxPool2DBackward0" };
         let plan = adaptive_plan("adaptive_max_pool", self, out)?;
-        max_pool(self, &plan, name)
+        max_pool(self, &Arc::new(plan), name)
     }
 }
