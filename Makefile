@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
 
-.PHONY: demo test build dev bench rust-test py-test clean
+.PHONY: demo test build dev bench rust-test py-test kernels kernels-check clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,10 +29,19 @@ rust-test:
 py-test: build
 	$(PY) -m pytest -q tests
 
-test: rust-test py-test
+# CUDA kernels: kernels/*.cu -> committed kernels/ptx/*.ptx. The script installs its
+# pinned compiler (NVRTC + ptxas, no GPU needed) into .kernels-venv on first use.
+kernels:
+	python3 scripts/build_kernels.py
+
+# Fails if the committed PTX is stale, missing or extra (run `make kernels` and commit).
+kernels-check:
+	python3 scripts/build_kernels.py --check
+
+test: kernels-check rust-test py-test
 
 bench: build
 	$(PY) benches/run_all.py
 
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) .kernels-venv target
