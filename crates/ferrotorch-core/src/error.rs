@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Value,
     /// NotImplementedError.
     NotImplemented,
+    /// torch.OutOfMemoryError (a RuntimeError): a device allocation failed.
+    OutOfMemory,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

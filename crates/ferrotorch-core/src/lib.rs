@@ -1,8 +1,9 @@
-//! ferrotorch-core: tensors with strided views, PyTorch dtype semantics and
-//! CPU kernels. Pure Rust (no Python); this is the crate Rust services embed.
+//! ferrotorch-core: tensors with strided views, PyTorch dtype semantics,
+//! CPU kernels and a CUDA backend. Pure Rust (no Python); this is the crate Rust services embed.
 
 pub mod autograd;
 pub mod cpu;
+pub mod cuda;
 pub mod device;
 pub mod dtype;
 pub mod error;

@@ -184,6 +184,7 @@ pub fn step(
     state: &[Vec<Tensor>],
     first: &[bool],
 ) -> Result<()> {
+    crate::ops::cpu_only("ferrotorch::optimizer_step", &params.iter().chain(grads).collect::<Vec<_>>())?;
     if grads.len() != params.len() || state.len() != params.len() {
         bail!(
             value,

@@ -89,8 +89,10 @@ pub static DEFAULT_GENERATOR: Mutex<Generator> = Mutex::new(Generator {
     offset: 0,
 });
 
+/// `torch.manual_seed`: the CPU generator and every CUDA device's.
 pub fn manual_seed(seed: u64) {
     *DEFAULT_GENERATOR.lock().unwrap() = Generator::new(seed);
+    crate::cuda::random::manual_seed_all(seed);
 }
 
 #[cfg(test)]

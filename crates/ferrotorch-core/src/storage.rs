@@ -38,6 +38,11 @@ impl Drop for AlignedBuf {
 
 pub enum StorageImpl {
     Cpu(CpuBuffer),
+    /// Device memory from the CUDA caching allocator (`nbytes` of the block are used).
+    Cuda {
+        block: crate::cuda::alloc::Block,
+        nbytes: usize,
+    },
 }
 
 #[derive(Clone)]
@@ -102,20 +107,38 @@ impl Storage {
         })))
     }
 
+    /// Uninitialised device memory for `nbytes` on CUDA device `device`.
+    pub fn cuda(device: usize, nbytes: usize) -> Result<Storage> {
+        let block = crate::cuda::alloc::allocate(device, nbytes)?;
+        Ok(Storage(Arc::new(StorageImpl::Cuda { block, nbytes })))
+    }
+
     pub fn device(&self) -> Device {
         match &*self.0 {
             StorageImpl::Cpu(_) => Device::Cpu,
+            StorageImpl::Cuda { block, .. } => Device::Cuda(block.device),
         }
     }
     pub fn nbytes(&self) -> usize {
         match &*self.0 {
             StorageImpl::Cpu(b) => b.nbytes,
+            StorageImpl::Cuda { nbytes, .. } => *nbytes,
         }
     }
     /// Base pointer of CPU memory.
     pub fn cpu_ptr(&self) -> Result<*mut u8> {
         match &*self.0 {
             StorageImpl::Cpu(b) => Ok(b.ptr),
+            StorageImpl::Cuda { .. } => Err(Error::runtime(
+                "expected a CPU tensor, got a CUDA tensor (move it with .cpu())",
+            )),
+        }
+    }
+    /// Base address of CUDA device memory.
+    pub fn cuda_ptr(&self) -> Result<u64> {
+        match &*self.0 {
+            StorageImpl::Cuda { block, .. } => Ok(block.ptr),
+            StorageImpl::Cpu(_) => Err(Error::runtime("expected a CUDA tensor, got a CPU tensor")),
         }
     }
     /// No other handle (tensor or view) shares this storage.
@@ -128,6 +151,7 @@ impl Storage {
     pub fn data_ptr(&self) -> usize {
         match &*self.0 {
             StorageImpl::Cpu(b) => b.ptr as usize,
+            StorageImpl::Cuda { block, .. } => block.ptr as usize,
         }
     }
     pub fn require_cpu(&self) -> Result<()> {

@@ -148,6 +148,9 @@ impl Tensor {
     pub fn device(&self) -> Device {
         self.0.storage.device()
     }
+    pub fn is_cuda(&self) -> bool {
+        matches!(self.device(), Device::Cuda(_))
+    }
     pub fn storage(&self) -> &Storage {
         &self.0.storage
     }
@@ -204,7 +207,7 @@ impl Tensor {
 
     /// Elements in row-major order, converted to `T`.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        let t = self.to_dtype(T::DTYPE)?.contiguous()?;
+        let t = self.to_device(Device::Cpu)?.to_dtype(T::DTYPE)?.contiguous()?;
         Ok(unsafe { t.as_slice::<T>() }.to_vec())
     }
 
@@ -216,6 +219,9 @@ impl Tensor {
                 "a Tensor with {} elements cannot be converted to Scalar",
                 self.numel()
             );
+        }
+        if self.device() != Device::Cpu {
+            return crate::cuda::transfer::to_cpu(self)?.item();
         }
         Ok(crate::dispatch!(self.dtype(), T => unsafe { *self.ptr::<T>() }.to_scalar()))
     }

@@ -1,6 +1,7 @@
 //! `ferrotorch.dtype` and `ferrotorch.device` objects.
 
 use ferrotorch_core::{DType, Device};
+use crate::errors::IntoPy;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -88,9 +89,28 @@ pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     }
 }
 
+/// `torch.device`: a type and an optional index ('cuda' means the current
+/// CUDA device when a tensor is made, and prints without an index).
 #[pyclass(name = "device", module = "ferrotorch", frozen, eq, hash)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PyDevice(pub Device);
+pub struct PyDevice {
+    kind: Device,
+    index: Option<usize>,
+}
+
+impl PyDevice {
+    /// The device of an existing tensor (always indexed).
+    pub fn of(d: Device) -> PyDevice {
+        PyDevice { kind: d, index: d.index() }
+    }
+    /// The concrete device (the current CUDA device for a bare 'cuda').
+    pub fn resolve(&self) -> Device {
+        match (self.kind, self.index) {
+            (Device::Cuda(_), None) => Device::Cuda(ferrotorch_core::cuda::current_device()),
+            (d, _) => d,
+        }
+    }
+}
 
 #[pymethods]
 impl PyDevice {
@@ -101,71 +121,86 @@ impl PyDevice {
             return Ok(*d.get());
         }
         if let Ok(i) = spec.extract::<i64>() {
-            return Ok(PyDevice(Device::Cuda(i as usize)));
+            return cuda_index(i);
         }
         let s: String = spec.extract()?;
-        parse_device(&s, index).map(PyDevice)
+        parse_device(&s, index)
     }
     #[getter]
     fn r#type(&self) -> &'static str {
-        self.0.type_name()
+        self.kind.type_name()
     }
     #[getter]
     fn index(&self) -> Option<usize> {
-        self.0.index()
+        self.index
     }
     fn __repr__(&self) -> String {
-        match self.0.index() {
-            None => format!("device(type='{}')", self.0.type_name()),
-            Some(i) => format!("device(type='{}', index={})", self.0.type_name(), i),
+        match self.index {
+            None => format!("device(type='{}')", self.kind.type_name()),
+            Some(i) => format!("device(type='{}', index={})", self.kind.type_name(), i),
         }
     }
     fn __str__(&self) -> String {
-        self.0.to_string()
+        match self.index {
+            None => self.kind.type_name().to_string(),
+            Some(i) => format!("{}:{i}", self.kind.type_name()),
+        }
     }
 }
 
-pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<Device> {
-    let (kind, idx) =
-        match s.split_once(':') {
-            Some((k, i)) => (
-                k,
-                Some(i.parse::<i64>().map_err(|_| {
-                    PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
-                })?),
-            ),
-            None => (s, index),
-        };
+fn cuda_index(i: i64) -> PyResult<PyDevice> {
+    if i < 0 {
+        return Err(PyRuntimeError::new_err("Device index must not be negative"));
+    }
+    Ok(PyDevice { kind: Device::Cuda(i as usize), index: Some(i as usize) })
+}
+
+pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
+    let (kind, idx) = match s.split_once(':') {
+        Some((k, i)) => (
+            k,
+            Some(i.parse::<i64>().ok().filter(|&v| v >= 0 && !i.starts_with('+')).ok_or_else(|| {
+                PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
+            })?),
+        ),
+        None => (s, index),
+    };
     match kind {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => Ok(Device::Cuda(idx.unwrap_or(0).max(0) as usize)),
+        "cpu" => Ok(PyDevice { kind: Device::Cpu, index: None }),
+        "cuda" => match idx {
+            Some(i) => cuda_index(i),
+            None => Ok(PyDevice { kind: Device::Cuda(0), index: None }),
+        },
         _ => Err(PyRuntimeError::new_err(format!(
             "Expected one of cpu, cuda, ... device type at start of device string: {s}"
         ))),
     }
 }
 
-/// `device=` keyword: a device, a string, an int, or None (CPU).
-pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
-    let d = match obj {
-        None => return Ok(Device::Cpu),
-        Some(o) if o.is_none() => return Ok(Device::Cpu),
-        Some(o) => {
-            if let Ok(d) = o.cast::<PyDevice>() {
-                d.get().0
-            } else if let Ok(s) = o.cast::<PyString>() {
-                parse_device(&s.to_cow()?, None)?
-            } else if let Ok(i) = o.extract::<i64>() {
-                Device::Cuda(i as usize)
-            } else {
-                return Err(PyTypeError::new_err("expected a device"));
-            }
-        }
+/// A device argument (torch.device, 'cuda:1', an int) as a concrete device;
+/// CUDA devices must exist (PyTorch's errors when there is no driver).
+pub fn extract_device(o: &Bound<'_, PyAny>) -> PyResult<Device> {
+    let d = if let Ok(d) = o.cast::<PyDevice>() {
+        *d.get()
+    } else if let Ok(s) = o.cast::<PyString>() {
+        parse_device(&s.to_cow()?, None)?
+    } else if let Ok(i) = o.extract::<i64>() {
+        cuda_index(i)?
+    } else {
+        return Err(PyTypeError::new_err("expected a device"));
     };
-    if d != Device::Cpu {
-        return Err(PyRuntimeError::new_err(
-            "Torch not compiled with CUDA enabled",
-        ));
+    let d = d.resolve();
+    if let Device::Cuda(i) = d {
+        ferrotorch_core::cuda::gpu(i).py()?;
     }
     Ok(d)
+}
+
+/// `device=` keyword: a device, a string, an int, or None (CPU).
+pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
+    match obj {
+        None => Ok(Device::Cpu),
+        Some(o) if o.is_none() => Ok(Device::Cpu),
+        Some(o) => extract_device(o),
+    }
 }

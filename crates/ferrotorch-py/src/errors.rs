@@ -6,6 +6,9 @@ use pyo3::exceptions::{
 };
 use pyo3::PyErr;
 
+// `torch.OutOfMemoryError`: a RuntimeError raised when device memory runs out.
+pyo3::create_exception!(ferrotorch, OutOfMemoryError, PyRuntimeError);
+
 thread_local! {
     /// A Python exception raised inside a callback (hook, Function.backward)
     /// that the engine called: re-raised as is once the engine returns.
@@ -31,6 +34,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
         ErrorKind::Type => PyTypeError::new_err(e.msg),
         ErrorKind::Value => PyValueError::new_err(e.msg),
         ErrorKind::NotImplemented => PyNotImplementedError::new_err(e.msg),
+        ErrorKind::OutOfMemory => OutOfMemoryError::new_err(e.msg),
     }
 }
 

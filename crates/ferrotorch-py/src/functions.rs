@@ -6,13 +6,15 @@ use crate::errors::IntoPy;
 use crate::tensor::{wrap, PyTensor};
 use ferrotorch_core::dtype::{default_float_dtype, set_default_float_dtype};
 use ferrotorch_core::random::{Generator, DEFAULT_GENERATOR};
-use ferrotorch_core::{DType, Scalar, Tensor};
+use ferrotorch_core::cuda::random::{sample, Dist};
+use ferrotorch_core::{DType, Device, Scalar, Tensor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-/// Applies `requires_grad=` and returns the Python object.
-fn finish(py: Python<'_>, t: Tensor, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+/// Moves a new tensor to `device=`, applies `requires_grad=` and returns the Python object.
+fn finish(py: Python<'_>, t: Tensor, device: Device, requires_grad: bool) -> PyResult<Py<PyTensor>> {
+    let t = t.to_device(device).py()?;
     if requires_grad {
         t.set_requires_grad(true).py()?;
     }
@@ -30,12 +32,8 @@ pub fn tensor(
     pin_memory: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = pin_memory;
-    opt_device(device)?;
-    finish(
-        py,
-        tensor_from_data(data, opt_dtype(dtype)?)?,
-        requires_grad,
-    )
+    let dev = opt_device(device)?;
+    finish(py, tensor_from_data(data, opt_dtype(dtype)?)?, dev, requires_grad)
 }
 
 /// `as_tensor`: shares memory with tensors and numpy arrays when no conversion is needed.
@@ -47,23 +45,28 @@ pub fn as_tensor(
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let dt = opt_dtype(dtype)?;
     if let Ok(t) = data.cast::<PyTensor>() {
-        if dt.is_none_or(|d| d == t.get().t.dtype()) {
+        let t = &t.get().t;
+        // no device given: stay where the tensor is
+        let dev = if device.is_some_and(|d| !d.is_none()) { dev } else { t.device() };
+        if dt.is_none_or(|d| d == t.dtype()) && dev == t.device() {
             return Ok(data.clone().unbind());
         }
-        return Ok(wrap(py, t.get().t.to_dtype(dt.unwrap()))?.into_any());
+        let r = t.to_device(dev).and_then(|x| x.to_dtype(dt.unwrap_or(x.dtype())));
+        return Ok(wrap(py, r)?.into_any());
     }
-    if data.hasattr("__array_interface__")? {
+    let t = if data.hasattr("__array_interface__")? {
         let t = crate::convert::from_array_interface(data)?;
-        let t = match dt {
+        match dt {
             Some(d) => t.to_dtype(d).py()?,
             None => t,
-        };
-        return Ok(Py::new(py, PyTensor::new(t))?.into_any());
-    }
-    Ok(Py::new(py, PyTensor::new(tensor_from_data(data, dt)?))?.into_any())
+        }
+    } else {
+        tensor_from_data(data, dt)?
+    };
+    Ok(Py::new(py, PyTensor::new(t.to_device(dev).py()?))?.into_any())
 }
 
 #[pyfunction]
@@ -89,11 +92,11 @@ fn factory(
     requires_grad: bool,
     value: Scalar,
 ) -> PyResult<Py<PyTensor>> {
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
     crate::convert::check_alloc(&shape, dt.size())?;
-    finish(py, Tensor::full(&shape, value, dt), requires_grad)
+    finish(py, Tensor::full_on(&shape, value, dt, dev).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -161,12 +164,12 @@ pub fn full(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let v = scalar(fill_value)
         .ok_or_else(|| PyTypeError::new_err("full(): fill_value must be a number"))?;
     let shape = nonneg_shape(&size.extract::<Vec<i64>>()?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(|| v.default_dtype());
-    finish(py, Tensor::full(&shape, v, dt), requires_grad)
+    finish(py, Tensor::full_on(&shape, v, dt, dev).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -181,11 +184,14 @@ pub fn full_like(
     memory_format: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyTensor>> {
     let _ = memory_format;
-    opt_device(device)?;
+    let dev = match device {
+        Some(d) if !d.is_none() => opt_device(Some(d))?,
+        _ => input.t.device(),
+    };
     let v = scalar(fill_value)
         .ok_or_else(|| PyTypeError::new_err("full_like(): fill_value must be a number"))?;
     let dt = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(py, Tensor::full(input.t.shape(), v, dt), requires_grad)
+    finish(py, Tensor::full_on(input.t.shape(), v, dt, dev).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -203,7 +209,7 @@ pub fn arange(
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout);
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let num = |o: &Bound<'_, PyAny>| {
         scalar(o).ok_or_else(|| PyTypeError::new_err("arange(): arguments must be numbers"))
     };
@@ -221,11 +227,7 @@ pub fn arange(
     } else {
         DType::I64
     });
-    finish(
-        py,
-        Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt).py()?,
-        requires_grad,
-    )
+    finish(py, Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -242,13 +244,9 @@ pub fn linspace(
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = out;
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    finish(
-        py,
-        Tensor::linspace(start, end, steps, dt).py()?,
-        requires_grad,
-    )
+    finish(py, Tensor::linspace(start, end, steps, dt).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -266,13 +264,9 @@ pub fn logspace(
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = out;
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    finish(
-        py,
-        Tensor::logspace(start, end, steps, base, dt).py()?,
-        requires_grad,
-    )
+    finish(py, Tensor::logspace(start, end, steps, base, dt).py()?, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -288,9 +282,9 @@ pub fn eye(
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = out;
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    finish(py, Tensor::eye(n, m, dt).py()?, requires_grad)
+    finish(py, Tensor::eye(n, m, dt).py()?, dev, requires_grad)
 }
 
 // ---- random -------------------------------------------------------------------
@@ -299,6 +293,7 @@ pub fn eye(
 #[pyclass(name = "Generator", module = "ferrotorch")]
 pub struct PyGenerator {
     pub g: Generator,
+    device: Device,
 }
 
 #[pymethods]
@@ -306,9 +301,9 @@ impl PyGenerator {
     #[new]
     #[pyo3(signature = (device=None))]
     fn new(device: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        opt_device(device)?;
         Ok(PyGenerator {
             g: Generator::new(67_280_421_310_721),
+            device: opt_device(device)?,
         })
     }
     fn manual_seed(slf: Bound<'_, Self>, seed: i64) -> Bound<'_, Self> {
@@ -337,7 +332,7 @@ impl PyGenerator {
     }
     #[getter]
     fn device(&self) -> crate::dtype::PyDevice {
-        crate::dtype::PyDevice(ferrotorch_core::Device::Cpu)
+        crate::dtype::PyDevice::of(self.device)
     }
 }
 
@@ -350,6 +345,21 @@ fn with_gen<R>(
         Some(g) => f(&mut g.borrow_mut().g),
         None => f(&mut DEFAULT_GENERATOR.lock().unwrap()),
     }
+}
+
+/// Samples on a CUDA device from `generator` or that device's generator.
+fn on_cuda(
+    shape: &[usize],
+    dt: DType,
+    dev: Device,
+    dist: Dist,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<Tensor> {
+    match generator {
+        Some(g) => sample(shape, dt, dev, dist, Some(&mut g.borrow_mut().g)),
+        None => sample(shape, dt, dev, dist, None),
+    }
+    .py()
 }
 
 fn float_dtype_arg(dtype: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<DType> {
@@ -378,16 +388,17 @@ pub fn rand(
     pin_memory: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "check_uniform_bounds")?;
-    crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
-    let v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
-    finish(
-        py,
-        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
-        requires_grad,
-    )
+    let t = if dev != Device::Cpu {
+        on_cuda(&shape, dt, dev, Dist::Uniform { lo: 0.0, hi: 1.0 }, generator)?
+    } else {
+        crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
+        let v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?
+    };
+    finish(py, t, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -405,16 +416,17 @@ pub fn randn(
     pin_memory: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "normal_kernel_cpu")?;
-    crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
-    let v = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
-    finish(
-        py,
-        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
-        requires_grad,
-    )
+    let t = if dev != Device::Cpu {
+        on_cuda(&shape, dt, dev, Dist::Normal { mean: 0.0, std: 1.0 }, generator)?
+    } else {
+        crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
+        let v = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?
+    };
+    finish(py, t, dev, requires_grad)
 }
 
 /// `randint(high, size)` or `randint(low, high, size)`.
@@ -433,7 +445,7 @@ pub fn randint(
     size: Option<Vec<i64>>,
 ) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout);
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     let (low, high, size) = match (args.len(), size) {
         (1, Some(s)) => (0, args.get_item(0)?.extract::<i64>()?, s),
         (2, Some(s)) => (args.get_item(0)?.extract::<i64>()?, args.get_item(1)?.extract::<i64>()?, s),
@@ -448,12 +460,14 @@ pub fn randint(
     }
     let shape = nonneg_shape(&size)?;
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
-    let v = with_gen(generator, |g| g.integers(shape.iter().product(), low, high));
-    finish(
-        py,
-        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?,
-        requires_grad,
-    )
+    let t = if dev != Device::Cpu {
+        let range = high.wrapping_sub(low) as u64;
+        on_cuda(&shape, dt, dev, Dist::Integers { low, range }, generator)?
+    } else {
+        let v = with_gen(generator, |g| g.integers(shape.iter().product(), low, high));
+        Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?
+    };
+    finish(py, t, dev, requires_grad)
 }
 
 #[pyfunction]
@@ -471,7 +485,7 @@ pub fn randperm(
     pin_memory: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = (out, layout, pin_memory);
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     if n < 0 {
         return Err(PyRuntimeError::new_err(format!(
             "n must be non-negative, got{n}"
@@ -485,11 +499,7 @@ pub fn randperm(
         v.swap(i, (w % (i as u64 + 1)) as usize);
     }
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
-    finish(
-        py,
-        Tensor::from_vec(v, &[n as usize]).py()?.to_dtype(dt).py()?,
-        requires_grad,
-    )
+    finish(py, Tensor::from_vec(v, &[n as usize]).py()?.to_dtype(dt).py()?, dev, requires_grad)
 }
 
 /// `normal(mean, std, size)` with float arguments, or tensor mean/std (broadcast).
@@ -508,7 +518,7 @@ pub fn normal(
     requires_grad: bool,
 ) -> PyResult<Py<PyTensor>> {
     let _ = out;
-    opt_device(device)?;
+    let dev = opt_device(device)?;
     use ferrotorch_core::{binary, Arg, BinaryOp};
     let m = mean
         .map(|m| crate::convert::operand_or_err(m, "normal"))
@@ -544,13 +554,17 @@ pub fn normal(
     if let crate::convert::Operand::T(t) = &m {
         dt = t.dtype();
     }
-    let z = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
-    let z = Tensor::from_vec(z, &shape).py()?.to_dtype(dt).py()?;
+    let z = if dev != Device::Cpu {
+        on_cuda(&shape, dt, dev, Dist::Normal { mean: 0.0, std: 1.0 }, generator)?
+    } else {
+        let z = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
+        Tensor::from_vec(z, &shape).py()?.to_dtype(dt).py()?
+    };
     let r = binary(BinaryOp::Mul, Arg::T(&z), s.arg())
         .and_then(|x| binary(BinaryOp::Add, Arg::T(&x), m.arg()))
         .and_then(|x| x.to_dtype(dt))
         .py()?;
-    finish(py, r, requires_grad)
+    finish(py, r, dev, requires_grad)
 }
 
 #[pyfunction]

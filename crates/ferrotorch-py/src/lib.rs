@@ -4,6 +4,7 @@
 
 mod autograd;
 mod convert;
+mod cuda;
 mod dtype;
 mod errors;
 mod functions;
@@ -36,6 +37,8 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(autograd::_gradgradcheck, m)?)?;
     m.add_class::<dtype::PyDType>()?;
     m.add_class::<dtype::PyDevice>()?;
+    m.add("OutOfMemoryError", py.get_type::<errors::OutOfMemoryError>())?;
+    cuda::register(m)?;
     m.add_class::<functions::PyGenerator>()?;
     for d in ferrotorch_core::DType::ALL {
         m.add(d.name(), dtype::dtype_obj(py, d))?;

@@ -101,7 +101,7 @@ impl PyTensor {
     }
     #[getter]
     fn device(&self) -> PyDevice {
-        PyDevice(self.t.device())
+        PyDevice::of(self.t.device())
     }
     #[getter]
     fn is_cuda(&self) -> bool {
@@ -220,9 +220,10 @@ impl PyTensor {
             DType::BF16 => return Err(PyTypeError::new_err("Got unsupported ScalarType BFloat16")),
         };
         if self.t.device() != Device::Cpu {
-            return Err(PyTypeError::new_err(
-                "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.",
-            ));
+            return Err(PyTypeError::new_err(format!(
+                "can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.",
+                self.t.device()
+            )));
         }
         let d = PyDict::new(py);
         let sz = self.t.dtype().size() as isize;
@@ -294,16 +295,17 @@ impl PyTensor {
                 dev = Some(crate::dtype::opt_device(Some(&a))?);
             }
         }
-        let _ = dev; // CPU only until the CUDA backend lands; opt_device rejects others
         let t = &slf.get().t;
         let want = target.unwrap_or(t.dtype());
-        if want == t.dtype() && !copy {
+        let dev = dev.unwrap_or(t.device());
+        if want == t.dtype() && dev == t.device() && !copy {
             return Ok(slf.into_any().unbind());
         }
-        let r = if want == t.dtype() {
+        // Copies are synchronous, so non_blocking=True is always safe.
+        let r = if want == t.dtype() && dev == t.device() {
             t.deep_clone()
         } else {
-            t.to_dtype(want)
+            t.to_device(dev).and_then(|x| x.to_dtype(want))
         }
         .py()?;
         Ok(Py::new(py, PyTensor::new(r))?.into_any())
@@ -338,8 +340,36 @@ impl PyTensor {
             }
         }
     }
-    fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    #[pyo3(signature = (memory_format=None))]
+    fn cpu(slf: Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = memory_format;
+        if slf.get().t.device() == Device::Cpu {
+            return Ok(slf.into_any().unbind());
+        }
+        let py = slf.py();
+        Ok(Py::new(py, PyTensor::new(slf.get().t.to_device(Device::Cpu).py()?))?.into_any())
+    }
+    /// `Tensor.cuda(device=None, non_blocking=False)`: the current device by default.
+    #[pyo3(signature = (device=None, non_blocking=false, memory_format=None))]
+    fn cuda(
+        slf: Bound<'_, Self>,
+        device: Option<&Bound<'_, PyAny>>,
+        non_blocking: bool,
+        memory_format: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = (non_blocking, memory_format);
+        let dev = match device {
+            Some(d) if !d.is_none() => crate::dtype::extract_device(d)?,
+            _ => crate::dtype::extract_device(pyo3::types::PyString::new(slf.py(), "cuda").as_any())?,
+        };
+        if dev == Device::Cpu {
+            return Err(PyRuntimeError::new_err("Invalid device, must be cuda device"));
+        }
+        if slf.get().t.device() == dev {
+            return Ok(slf.into_any().unbind());
+        }
+        let py = slf.py();
+        Ok(Py::new(py, PyTensor::new(slf.get().t.to_device(dev).py()?))?.into_any())
     }
     fn float(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.to_dtype(DType::F32))

@@ -109,7 +109,7 @@ fn root_edges(roots: &[Tensor], grads: &[Option<Tensor>]) -> Result<Vec<(Edge, T
                         "grad can be implicitly created only for scalar outputs"
                     );
                 }
-                Tensor::ones(r.shape(), r.dtype())
+                Tensor::full_on(r.shape(), crate::Scalar::Int(1), r.dtype(), r.device())?
             }
         };
         out.push((edge, g));
@@ -330,6 +330,8 @@ fn validate(node: &Node, k: usize, g: Tensor) -> Result<Tensor> {
     } else {
         g
     };
+    // PyTorch's engine sends each grad to its input's dtype and device.
+    let g = if g.device() != meta.device { g.to_device(meta.device)? } else { g };
     if g.dtype() != meta.dtype {
         return g.to_dtype(meta.dtype);
     }

@@ -52,6 +52,8 @@ fn flat(outs: &[Tensor]) -> Result<Vec<Vec<f64>>> {
 /// Compares the Jacobian from autograd with central differences, for every
 /// differentiable output and every input that requires grad.
 pub fn gradcheck(f: &CheckFn, inputs: &[Tensor], opts: CheckOptions) -> Result<()> {
+    // Perturbs inputs element by element through host pointers.
+    crate::ops::cpu_only("gradcheck", &inputs.iter().collect::<Vec<_>>())?;
     for (i, x) in inputs.iter().enumerate() {
         if x.requires_grad() && x.dtype() != DType::F64 {
             bail!(
@@ -136,6 +138,7 @@ pub fn gradgradcheck(
     grad_outputs: Option<&[Tensor]>,
     opts: CheckOptions,
 ) -> Result<()> {
+    crate::ops::cpu_only("gradgradcheck", &inputs.iter().collect::<Vec<_>>())?;
     let outs = f(inputs)?;
     let diff: Vec<usize> = (0..outs.len())
         .filter(|&k| outs[k].requires_grad())

@@ -24,6 +24,7 @@ pub struct Edge {
 pub(crate) struct InputMeta {
     pub shape: Vec<usize>,
     pub dtype: DType,
+    pub device: crate::Device,
 }
 
 /// A tensor saved for backward, stored so that it neither forms a reference
@@ -261,6 +262,7 @@ fn record_named(
         .map(|t| InputMeta {
             shape: t.shape().to_vec(),
             dtype: t.dtype(),
+            device: t.device(),
         })
         .collect();
     let has_saved = !save.is_empty();

@@ -23,7 +23,7 @@ impl From<Scalar> for Arg<'_> {
     }
 }
 
-impl Arg<'_> {
+impl<'a> Arg<'a> {
     fn operand(&self) -> Operand {
         match self {
             Arg::T(t) => Operand::Tensor {
@@ -39,6 +39,13 @@ impl Arg<'_> {
             Arg::S(_) => &[],
         }
     }
+    /// The tensor, if this operand is one (for device checks).
+    pub(crate) fn tensors(&self) -> Vec<&'a Tensor> {
+        match self {
+            Arg::T(t) => vec![*t],
+            Arg::S(_) => vec![],
+        }
+    }
     pub(crate) fn to_tensor(self, dtype: DType) -> Result<Tensor> {
         match self {
             Arg::T(t) => t.to_dtype(dtype),
@@ -47,6 +54,7 @@ impl Arg<'_> {
     }
 }
 
+/// The order is the CUDA binary kernels' op codes (kernels/elementwise.cuh).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
     Add,
@@ -253,6 +261,10 @@ pub fn binary(op: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
     let promoted = result_type(&[a.operand(), b.operand()]);
     let dt = compute_dtype(op, promoted)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if let dev @ crate::Device::Cuda(_) = crate::ops::op_device(&[a.tensors(), b.tensors()].concat()) {
+        use crate::cuda::elementwise::{binary, Operand};
+        return binary(op, &Operand::of(a, dt)?, &Operand::of(b, dt)?, dt, &shape, dev);
+    }
     let (x, y) = (a.to_tensor(dt)?, b.to_tensor(dt)?);
     binary_same_dtype(op, &x, &y, &shape)
 }
@@ -343,12 +355,14 @@ fn bool_binary(op: BinaryOp, x: &Tensor, y: &Tensor, shape: &[usize]) -> Result<
 }
 
 fn contains_zero(t: &Tensor) -> Result<bool> {
+    crate::ops::cpu_only("aten::div", &[t])?;
     let mut z = false;
     dispatch!(t.dtype(), T => crate::cpu::map::for_each::<T>(t, |v| z |= v.is_zero()));
     Ok(z)
 }
 
 fn has_negative(t: &Tensor) -> Result<bool> {
+    crate::ops::cpu_only("aten::pow", &[t])?;
     let mut neg = false;
     dispatch!(t.dtype(), T => crate::cpu::map::for_each::<T>(t, |v| neg |= v.to_f64() < 0.0));
     Ok(neg)
@@ -397,6 +411,11 @@ pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     }
     let dt = result_type(&[a.operand(), b.operand()]);
     let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape())?, b.shape())?;
+    if cond.is_cuda() {
+        use crate::cuda::elementwise::{where_, Operand};
+        return where_(cond, &Operand::of(a, dt)?, &Operand::of(b, dt)?, dt, &shape);
+    }
+    crate::ops::cpu_only("aten::where", &[a.tensors(), b.tensors()].concat())?;
     let (x, y) = (a.to_tensor(dt)?, b.to_tensor(dt)?);
     Ok(
         dispatch!(dt, T => map3::<bool, T, T, T>(cond, &x, &y, &shape, |c, p, q| if c { p } else { q })),
@@ -412,6 +431,7 @@ pub fn lerp(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
     {
         return crate::autograd::derivatives::elementwise::lerp(start, end, weight);
     }
+    crate::ops::cpu_only("aten::lerp", &[&[start, end][..], &weight.tensors()].concat())?;
     let dt = start.dtype();
     if !dt.is_floating_point() || end.dtype() != dt {
         bail!(

@@ -1,7 +1,7 @@
 //! dtype conversion and copies.
 
 use crate::cpu::map::{assign, map1};
-use crate::{dispatch, DType, Element, Result, Tensor};
+use crate::{dispatch, DType, Device, Element, Result, Tensor};
 
 /// Same storage region? (conservative overlap test for in-place writes)
 fn may_overlap(a: &Tensor, b: &Tensor) -> bool {
@@ -28,7 +28,22 @@ impl Tensor {
                 self.to_dtype(dtype)
             })
         );
-        Ok(cast_copy(self, dtype))
+        cast_copy(self, dtype)
+    }
+
+    /// `Tensor.to(device)`: a copy on `device` (self when already there);
+    /// gradients flow back to this tensor's device.
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        crate::autograd::record_if_needed!(
+            [self],
+            crate::autograd::derivatives::elementwise::passthrough("ToCopyBackward0", self, || {
+                self.to_device(device)
+            })
+        );
+        crate::cuda::transfer::to_device(self, device)
     }
 
     /// Contiguous version (a copy only when needed).
@@ -46,7 +61,7 @@ impl Tensor {
             crate::autograd::derivatives::elementwise::passthrough("CloneBackward0", self, || self
                 .deep_clone())
         );
-        Ok(cast_copy(self, self.dtype()))
+        cast_copy(self, self.dtype())
     }
 
     /// An in-place op written as `self.copy_(f(self))`, with PyTorch's check
@@ -76,7 +91,8 @@ impl Tensor {
         if crate::autograd::derivatives::inplace::needs_grad(self, &[src]) {
             return crate::autograd::derivatives::inplace::copy_(self, src);
         }
-        crate::ops::check_same_device(&[self, src])?;
+        // copy_ is the one op that moves data between devices.
+        let src = &src.to_device(self.device())?;
         crate::layout::broadcast_shapes(self.shape(), src.shape()).and_then(|s| {
             if s != self.shape() {
                 crate::bail!(
@@ -94,13 +110,20 @@ impl Tensor {
         } else {
             src.clone()
         };
-        dispatch!(src.dtype(), S => dispatch!(self.dtype(), D => assign::<S, D>(self, &src, D::cast_from)));
+        if self.is_cuda() {
+            crate::cuda::elementwise::copy_into(self, &src)?;
+        } else {
+            dispatch!(src.dtype(), S => dispatch!(self.dtype(), D => assign::<S, D>(self, &src, D::cast_from)));
+        }
         self.bump_version();
         Ok(())
     }
 }
 
 /// A contiguous copy of `t` converted to `dtype`.
-pub(crate) fn cast_copy(t: &Tensor, dtype: DType) -> Tensor {
-    dispatch!(t.dtype(), S => dispatch!(dtype, D => map1::<S, D>(t, D::cast_from)))
+pub(crate) fn cast_copy(t: &Tensor, dtype: DType) -> Result<Tensor> {
+    if t.is_cuda() {
+        return crate::cuda::elementwise::cast(t, dtype);
+    }
+    Ok(dispatch!(t.dtype(), S => dispatch!(dtype, D => map1::<S, D>(t, D::cast_from))))
 }

@@ -1,11 +1,18 @@
 //! Factory functions: full/zeros/ones/empty, ranges, eye.
 
-use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
+use crate::{bail, dispatch, DType, Device, Element, Result, Scalar, Tensor};
 
 impl Tensor {
     pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
         let n: usize = shape.iter().product();
         dispatch!(dtype, T => Tensor::from_vec_unchecked(vec![T::from_scalar(value); n], shape))
+    }
+    /// `full` on any device (CUDA tensors are filled by a kernel, not copied).
+    pub fn full_on(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Ok(Tensor::full(shape, value, dtype)),
+            Device::Cuda(_) => crate::cuda::elementwise::full(shape, value, dtype, device),
+        }
     }
     pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, Scalar::Int(0), dtype)

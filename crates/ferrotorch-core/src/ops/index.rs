@@ -11,6 +11,7 @@ impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         record_if_needed!([self], grad::gather(self, dim, index));
         crate::ops::check_same_device(&[self, index])?;
+        crate::ops::cpu_only("aten::gather", &[self, index])?;
         if index.dtype() != DType::I64 {
             bail!(runtime, "gather(): Expected dtype int64 for index");
         }
@@ -140,6 +141,7 @@ struct AdvIndex {
 
 impl AdvIndex {
     fn new(src: &Tensor, indices: &[Option<Tensor>]) -> Result<AdvIndex> {
+        crate::ops::cpu_only("aten::index.Tensor", &[&[src][..], &indices.iter().flatten().collect::<Vec<_>>()].concat())?;
         // Expand bool/uint8 masks into one long index per mask dimension.
         let mut idx: Vec<Option<Tensor>> = Vec::new();
         for (i, t) in indices.iter().enumerate() {
@@ -313,7 +315,7 @@ impl Tensor {
         let nr = (ai.src.ndim() - ai.nadv) as i64;
         let p = ai.insert_at as i64;
         let inv: Vec<i64> = (p..p + nb).chain(0..p).chain(p + nb..nb + nr).collect();
-        let v = crate::ops::cast::cast_copy(&vb.permute(&inv)?, self.dtype());
+        let v = crate::ops::cast::cast_copy(&vb.permute(&inv)?, self.dtype())?;
         let rest = ai.rest_offsets();
         dispatch!(self.dtype(), T => {
             let base = unsafe { ai.src.ptr::<T>() };
@@ -351,6 +353,7 @@ impl Tensor {
 
     /// `torch.nonzero(self)`: an `[n, ndim]` int64 tensor of the nonzero positions.
     pub fn nonzero(&self) -> Result<Tensor> {
+        crate::ops::cpu_only("aten::nonzero", &[self])?;
         let nd = self.ndim();
         let shape = self.shape().to_vec();
         let mut out: Vec<i64> = Vec::new();
@@ -545,6 +548,7 @@ impl Tensor {
         accumulate: bool,
         name: &str,
     ) -> Result<()> {
+        crate::ops::cpu_only(name, &[&[self, index][..], src.as_slice()].concat())?;
         if inplace::needs_grad(self, src.as_slice()) {
             let r = self.scatter_impl(dim, index, src, value, accumulate, name)?;
             return self.copy_(&r);

@@ -179,6 +179,9 @@ fn bmm_raw(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
     let dt = promote_types(a.dtype(), b.dtype());
     let (a, b) = (a.to_dtype(dt)?, b.to_dtype(dt)?);
+    if a.is_cuda() {
+        return crate::cuda::blas::bmm(&a, &b);
+    }
     Ok(match dt {
         DType::F32 => matmul::bmm::<f32>(&a, &b),
         DType::F64 => matmul::bmm::<f64>(&a, &b),

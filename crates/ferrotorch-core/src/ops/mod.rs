@@ -16,6 +16,20 @@ pub mod view;
 
 use crate::{bail, Result, Tensor};
 
+/// Ops without a CUDA kernel yet: a clean NotImplementedError for CUDA inputs.
+pub(crate) fn cpu_only(op: &str, ts: &[&Tensor]) -> Result<()> {
+    if ts.iter().any(|t| t.device() != crate::Device::Cpu) {
+        return Err(crate::cuda::unsupported(op));
+    }
+    Ok(())
+}
+
+/// The device of an op's result: that of its first tensor not on the CPU
+/// (0-d CPU tensors join CUDA ops as scalars), else the CPU.
+pub(crate) fn op_device(ts: &[&Tensor]) -> crate::Device {
+    ts.iter().map(|t| t.device()).find(|d| *d != crate::Device::Cpu).unwrap_or(crate::Device::Cpu)
+}
+
 /// PyTorch's cross-device error for any op mixing devices.
 pub(crate) fn check_same_device(ts: &[&Tensor]) -> Result<()> {
     if let Some(first) = ts.first() {
@@ -52,6 +66,7 @@ pub(crate) fn float_kernel<R>(
     fn slices<T: Element>(ts: &[Tensor]) -> Vec<&[T]> {
         ts.iter().map(|t| unsafe { t.as_slice::<T>() }).collect()
     }
+    cpu_only(name, ts)?;
     let dt = ts[0].dtype();
     Ok(match dt {
         DType::F64 => (f64k(&slices(&typed::<f64>(ts)?)), DType::F64),

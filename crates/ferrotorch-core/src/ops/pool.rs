@@ -179,6 +179,7 @@ pub(crate) fn avg_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Resu
 /// The adjoint of [`max_pool`]: output-shaped grads routed to the saved argmax.
 pub(crate) fn max_pool_adjoint(g: &Tensor, idx: &Tensor, plan: &Arc<Plan>) -> Result<Tensor> {
     crate::autograd::record_if_needed!([g], crate::autograd::derivatives::pool::max_pool_adjoint(g, idx, plan));
+    crate::ops::cpu_only("aten::max_pool2d_with_indices_backward", &[g, idx])?;
     let shape = plan.in_shape();
     let (np, plane) = (plan.planes(), plan.hw.0 * plan.hw.1);
     let idx = idx.contiguous()?;

@@ -75,6 +75,7 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::sum(self, dims, keepdim, dtype)
         );
+        crate::ops::cpu_only("aten::sum", &[self])?;
         let d = self.reduction_dims(dims)?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()
@@ -128,6 +129,7 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::prod(self, dims, keepdim, dtype)
         );
+        crate::ops::cpu_only("aten::prod", &[self])?;
         let d = self.reduction_dims(dims)?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()
@@ -149,6 +151,7 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::extreme(self, dims, keepdim, max)
         );
+        crate::ops::cpu_only(if max { "aten::amax" } else { "aten::amin" }, &[self])?;
         let d = self.reduction_dims(dims)?;
         self.check_nonempty_reduction(&d, if max { "max" } else { "min" })?;
         let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ExtValue(ArgExt { max })));
@@ -157,6 +160,7 @@ impl Tensor {
 
     /// argmax/argmin over one dim, or over the flattened tensor when `dim` is None.
     pub fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, max: bool) -> Result<Tensor> {
+        crate::ops::cpu_only(if max { "aten::argmax" } else { "aten::argmin" }, &[self])?;
         if self.dtype() == DType::Bool {
             bail!(
                 runtime,
@@ -220,6 +224,7 @@ impl Tensor {
         self.truth(dims, keepdim, false)
     }
     fn truth(&self, dims: Option<&[i64]>, keepdim: bool, all: bool) -> Result<Tensor> {
+        crate::ops::cpu_only(if all { "aten::all" } else { "aten::any" }, &[self])?;
         let d = self.reduction_dims(dims)?;
         let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &Truth { all }));
         // PyTorch keeps uint8 for uint8 inputs

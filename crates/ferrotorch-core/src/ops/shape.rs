@@ -78,7 +78,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         }
         shape[d] += t.shape()[d];
     }
-    let out = Tensor::zeros(&shape, dt);
+    let out = Tensor::full_on(&shape, Scalar::Int(0), dt, first.device())?;
     let mut off = 0i64;
     for t in parts {
         let len = t.shape()[d] as i64;
@@ -209,6 +209,7 @@ impl Tensor {
 
     /// `flip(dims)`: a copy with the listed dims reversed.
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        crate::ops::cpu_only("aten::flip", &[self])?;
         crate::autograd::record_if_needed!(
             [self],
             crate::autograd::derivatives::shape::flip(self, dims)
@@ -503,6 +504,7 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::cumulative(self, dim, dtype, prod)
         );
+        crate::ops::cpu_only(if prod { "aten::cumprod" } else { "aten::cumsum" }, &[self])?;
         let d = wrap_dim(dim, self.ndim())?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()

@@ -22,6 +22,7 @@ impl Tensor {
             Some(d) => self.to_dtype(d)?,
             None => self.clone(),
         };
+        crate::ops::cpu_only(if log { "aten::_log_softmax" } else { "aten::_softmax" }, &[self])?;
         let d = wrap_dim(dim, x.ndim().max(1))?;
         let dt = x.dtype();
         match dt {

@@ -22,6 +22,7 @@ fn cmp_nan_last<T: Element>(a: &T, b: &T) -> Ordering {
 impl Tensor {
     /// `sort(dim, descending)`: (values, int64 indices). Always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        crate::ops::cpu_only("aten::sort", &[self])?;
         record_if_needed!(
             [self],
             select_along("SortBackward0", self, dim, true, || self
@@ -95,6 +96,7 @@ impl Tensor {
 
     /// Flattened `unique`: (sorted unique values, inverse indices shaped like self, counts).
     pub fn unique(&self) -> Result<(Tensor, Tensor, Tensor)> {
+        crate::ops::cpu_only("aten::_unique2", &[self])?;
         // unique is not differentiable: sort without recording
         let flat = self.detach().reshape(&[-1])?;
         let (sv, si) = flat.sort(0, false)?;

@@ -2,11 +2,13 @@
 
 use crate::cpu::map::map1;
 use crate::dtype::default_float_dtype;
+use crate::cuda::elementwise::UnaryOp as Unary;
 use crate::ops::binary::{binary, Arg, BinaryOp};
 use crate::{bail, dispatch, dispatch_native, DType, Element, Result, Scalar, Tensor};
 
 /// Ops that map floats to floats; integer inputs are computed in the default float dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The order is the CUDA unary kernels' op codes (kernels/elementwise.cuh).
 pub enum FloatOp {
     Exp,
     Exp2,
@@ -140,6 +142,9 @@ impl Tensor {
                 dt.legacy_name()
             );
         }
+        if self.is_cuda() && dt.is_floating_point() {
+            return crate::cuda::elementwise::unary(Unary::Float(op), self);
+        }
         match dt {
             DType::F32 => Ok(map1::<f32, f32>(self, float_fn!(f32, op))),
             DType::F64 => Ok(map1::<f64, f64>(self, float_fn!(f64, op))),
@@ -159,7 +164,7 @@ impl Tensor {
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
             );
         }
-        self.same_dtype_map(|x| -x, |x| x.wrapping_neg_i64())
+        self.same_dtype_map(Some(Unary::Neg), |x| -x, |x| x.wrapping_neg_i64())
     }
     pub fn abs(&self) -> Result<Tensor> {
         crate::autograd::record_if_needed!(
@@ -169,7 +174,7 @@ impl Tensor {
         if self.dtype() == DType::Bool {
             bail!(runtime, "\"abs_cpu\" not implemented for 'Bool'");
         }
-        self.same_dtype_map(|x| x.abs(), |x| x.wrapping_abs_i64())
+        self.same_dtype_map(Some(Unary::Abs), |x| x.abs(), |x| x.wrapping_abs_i64())
     }
     pub fn sign(&self) -> Result<Tensor> {
         crate::autograd::record_if_needed!(
@@ -181,6 +186,7 @@ impl Tensor {
             return Ok(self.deep_clone()?);
         }
         self.same_dtype_map(
+            Some(Unary::Sign),
             |x| {
                 if x > 0.0 {
                     1.0
@@ -202,6 +208,7 @@ impl Tensor {
             bail!(runtime, "\"clamp_min_cpu\" not implemented for 'Bool'");
         }
         self.same_dtype_map(
+            Some(Unary::Relu),
             |x| if x > 0.0 || x.is_nan() { x } else { 0.0 },
             |x| x.max(0),
         )
@@ -215,6 +222,10 @@ impl Tensor {
         );
         let shape = crate::ops::shape::broadcast_shapes_n(&[self.shape().to_vec(), out.shape().to_vec()])?;
         match (self.dtype(), out.dtype()) {
+            _ if self.is_cuda() || out.is_cuda() => {
+                let mask = crate::binary(crate::BinaryOp::Gt, crate::Arg::T(out), crate::Arg::S(crate::Scalar::Int(0)))?;
+                crate::binary(crate::BinaryOp::Mul, crate::Arg::T(self), crate::Arg::T(&mask.to_dtype(self.dtype())?))
+            }
             (DType::F32, DType::F32) => Ok(crate::cpu::map::map2::<f32, f32, f32>(self, out, &shape, |g, y| if y > 0.0 { g } else { 0.0 })),
             (DType::F64, DType::F64) => Ok(crate::cpu::map::map2::<f64, f64, f64>(self, out, &shape, |g, y| if y > 0.0 { g } else { 0.0 })),
             _ => {
@@ -239,13 +250,13 @@ impl Tensor {
         if !self.dtype().is_floating_point() {
             return self.deep_clone();
         }
-        let f: fn(f64) -> f64 = match mode {
-            Rounding::Floor => f64::floor,
-            Rounding::Ceil => f64::ceil,
-            Rounding::Trunc => f64::trunc,
-            Rounding::Round => f64::round_ties_even,
+        let (f, cuda): (fn(f64) -> f64, _) = match mode {
+            Rounding::Floor => (f64::floor, Unary::Floor),
+            Rounding::Ceil => (f64::ceil, Unary::Ceil),
+            Rounding::Trunc => (f64::trunc, Unary::Trunc),
+            Rounding::Round => (f64::round_ties_even, Unary::Round),
         };
-        self.same_dtype_map(f, |x| x)
+        self.same_dtype_map(Some(cuda), f, |x| x)
     }
     /// `round(decimals=n)`: PyTorch scales by 10^n, rounds half to even, scales back.
     pub fn round_decimals(&self, decimals: i64) -> Result<Tensor> {
@@ -258,6 +269,7 @@ impl Tensor {
         if decimals == 0 || !self.dtype().is_floating_point() {
             return self.rounding(Rounding::Round);
         }
+        crate::ops::cpu_only("aten::round.decimals", &[self])?;
         let ten = 10f64.powi(decimals.unsigned_abs() as i32);
         match self.dtype() {
             DType::F64 => Ok(map1::<f64, f64>(self, move |x| {
@@ -281,12 +293,20 @@ impl Tensor {
         }
     }
 
-    /// Applies `ff` to floats (exact for these ops when computed in f64) and `fi` to integers and bools.
+    /// Applies `ff` to floats (exact for these ops when computed in f64) and
+    /// `fi` to integers and bools; on CUDA runs the kernel op `cuda` instead.
     fn same_dtype_map(
         &self,
+        cuda: Option<Unary>,
         ff: impl Fn(f64) -> f64 + Sync + Copy,
         fi: impl Fn(i64) -> i64 + Sync + Copy,
     ) -> Result<Tensor> {
+        if self.is_cuda() {
+            return match cuda {
+                Some(op) => crate::cuda::elementwise::unary(op, self),
+                None => Err(crate::cuda::unsupported("this elementwise op")),
+            };
+        }
         let dt = self.dtype();
         Ok(match dt {
             DType::F32 => map1::<f32, f32>(self, move |x| ff(x as f64) as f32),
@@ -294,7 +314,7 @@ impl Tensor {
             DType::F16 | DType::BF16 => {
                 return self
                     .to_dtype(DType::F32)?
-                    .same_dtype_map(ff, fi)?
+                    .same_dtype_map(cuda, ff, fi)?
                     .to_dtype(dt)
             }
             DType::Bool => {
@@ -307,26 +327,28 @@ impl Tensor {
     }
 
     pub fn isnan(&self) -> Result<Tensor> {
-        self.float_predicate(|x| x.is_nan(), false)
+        self.float_predicate(Unary::IsNan, |x| x.is_nan(), false)
     }
     pub fn isinf(&self) -> Result<Tensor> {
-        self.float_predicate(|x| x.is_infinite(), false)
+        self.float_predicate(Unary::IsInf, |x| x.is_infinite(), false)
     }
     pub fn isfinite(&self) -> Result<Tensor> {
-        self.float_predicate(|x| x.is_finite(), true)
+        self.float_predicate(Unary::IsFinite, |x| x.is_finite(), true)
     }
-    fn float_predicate(&self, f: fn(f64) -> bool, int_value: bool) -> Result<Tensor> {
+    fn float_predicate(&self, cuda: Unary, f: fn(f64) -> bool, int_value: bool) -> Result<Tensor> {
         let dt = self.dtype();
         if !dt.is_floating_point() {
-            return Ok(Tensor::full(
-                self.shape(),
-                Scalar::Bool(int_value),
-                DType::Bool,
-            ));
+            return Tensor::full_on(self.shape(), Scalar::Bool(int_value), DType::Bool, self.device());
+        }
+        if self.is_cuda() {
+            return crate::cuda::elementwise::unary(cuda, self);
         }
         Ok(dispatch!(dt, T => map1::<T, bool>(self, move |x| f(x.to_f64()))))
     }
     pub fn logical_not(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            return crate::cuda::elementwise::unary(Unary::LogicalNot, self);
+        }
         Ok(dispatch!(self.dtype(), T => map1::<T, bool>(self, |x| x.is_zero())))
     }
     pub fn bitwise_not(&self) -> Result<Tensor> {
@@ -339,7 +361,10 @@ impl Tensor {
             );
         }
         if dt == DType::Bool {
-            return Ok(map1::<bool, bool>(self, |x| !x));
+            return self.logical_not();
+        }
+        if self.is_cuda() {
+            return crate::cuda::elementwise::unary(Unary::BitNot, self);
         }
         dispatch_native!(dt, T => Ok(map1::<T, T>(self, |x| T::from_i64(!x.to_i64()))), unreachable!())
     }
@@ -361,6 +386,7 @@ impl Tensor {
         };
         let (p, n) = (posinf.unwrap_or(hi), neginf.unwrap_or(lo));
         self.same_dtype_map(
+            None,
             move |x| {
                 if x.is_nan() {
                     nan

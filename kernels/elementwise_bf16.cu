@@ -1,0 +1,2 @@
+#include "elementwise.cuh"
+INSTANTIATE(bf16_t, bf16)

@@ -1,0 +1,2 @@
+#include "elementwise.cuh"
+INSTANTIATE(half_t, f16)

@@ -1,0 +1,2 @@
+#include "elementwise.cuh"
+INSTANTIATE(float, f32)

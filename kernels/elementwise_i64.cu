@@ -1,0 +1,2 @@
+#include "elementwise.cuh"
+INSTANTIATE(i64, i64)

@@ -1,0 +1,2 @@
+#include "elementwise.cuh"
+INSTANTIATE(signed char, i8)
