@@ -11,3 +11,7 @@ def pytest_runtest_makereport(item, call):
     # A Rust panic reaching Python is a bug even when a test expected an exception.
     if call.excinfo is not None and call.excinfo.typename == "PanicException":
         raise AssertionError("Rust panic reached Python: %s" % call.excinfo.value)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA device; skipped when none is available (select: -m cuda)")

@@ -46,6 +46,9 @@ from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from ._C import is_grad_enabled, is_inference_mode_enabled  # noqa: F401
 from . import cuda  # noqa: F401
+from .cuda import OutOfMemoryError  # noqa: F401
+from . import backends  # noqa: F401
+from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from .nn.functional import (  # noqa: F401  (torch.conv2d & co. exist at top level too)

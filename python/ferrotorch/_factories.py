@@ -22,7 +22,7 @@ def _new(factory):
         shape = _size(method.__name__, size, kw.pop("size", None))
         if kw:
             raise TypeError(f"{method.__name__}() got an unexpected keyword argument '{next(iter(kw))}'")
-        return factory(*shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return factory(*shape, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     method.__name__ = "new_" + factory.__name__
     return method
@@ -30,7 +30,8 @@ def _new(factory):
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False):
-    return _C.full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return _C.full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                   requires_grad=requires_grad)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
@@ -40,7 +41,7 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
             "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
             UserWarning, stacklevel=2)
         data = data.detach()
-    t = _C.tensor(data, dtype=dtype or self.dtype, device=device)
+    t = _C.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
     return t.requires_grad_() if requires_grad else t
 
 

@@ -36,7 +36,8 @@ for _n in _METHOD_FORWARDS:
 
 def _like(factory):
     def fn(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None, **kw):
-        return factory(*input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad, **kw)
+        return factory(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                       requires_grad=requires_grad, **kw)
 
     return fn
 
@@ -51,7 +52,8 @@ randn_like = _like(_C.randn)
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None):
     if high is None:
         low, high = 0, low
-    return _C.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device, generator=generator)
+    return _C.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                      generator=generator)
 
 
 # ---- joining / shaping, scans, sorting (bindings in shape_ops.rs) ----------------

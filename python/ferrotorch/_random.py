@@ -24,14 +24,14 @@ _INT_RANGE = {
 }
 
 
-def _uniform(shape, generator):
-    """float64 samples in [0, 1) (53 random bits)."""
-    return _C.rand(*shape, generator=generator, dtype=_F64)
+def _uniform(shape, generator, device=None):
+    """float64 samples in [0, 1) (53 random bits), drawn on ``device``'s generator."""
+    return _C.rand(*shape, generator=generator, dtype=_F64, device=device)
 
 
-def _open_uniform(shape, generator):
+def _open_uniform(shape, generator, device=None):
     """float64 samples in (0, 1], safe to take the log of."""
-    return 1.0 - _uniform(shape, generator)
+    return 1.0 - _uniform(shape, generator, device)
 
 
 def _fill(self, values):
@@ -61,7 +61,7 @@ def uniform_(self, from_=0, to=1, *, generator=None, **kw):
     # keep as many random bits as the dtype's mantissa holds (PyTorch does the same), so that
     # U[0, 1) does not round up to 1 when it is cast to float32/half
     digits = _FLOAT_INFO[str(self.dtype)][0]
-    u = (_uniform(self.shape, generator) * 2.0 ** digits).floor() * 2.0 ** -digits
+    u = (_uniform(self.shape, generator, self.device) * 2.0 ** digits).floor() * 2.0 ** -digits
     return _fill(self, u * (to - from_) + from_)
 
 
@@ -69,14 +69,14 @@ def normal_(self, mean=0, std=1, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     _need_float(self, "normal_kernel_cpu")
-    return _fill(self, _C.randn(*self.shape, generator=generator, dtype=_F64) * std + mean)
+    return _fill(self, _C.randn(*self.shape, generator=generator, dtype=_F64, device=self.device) * std + mean)
 
 
 def log_normal_(self, mean=1, std=2, *, generator=None):
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     _need_float(self, "log_normal_cpu")
-    return _fill(self, (_C.randn(*self.shape, generator=generator, dtype=_F64) * std + mean).exp())
+    return _fill(self, (_C.randn(*self.shape, generator=generator, dtype=_F64, device=self.device) * std + mean).exp())
 
 
 def exponential_(self, lambd=1, *, generator=None):
@@ -86,7 +86,7 @@ def exponential_(self, lambd=1, *, generator=None):
         raise RuntimeError(
             "Exponential distribution is a continuous probability distribution. dtype must be a floating "
             f"point but you specified {scalar_name(self.dtype)}")
-    return _fill(self, _open_uniform(self.shape, generator).log() * (-1.0 / lambd))
+    return _fill(self, _open_uniform(self.shape, generator, self.device).log() * (-1.0 / lambd))
 
 
 def cauchy_(self, median=0, sigma=1, *, generator=None):
@@ -96,7 +96,7 @@ def cauchy_(self, median=0, sigma=1, *, generator=None):
         raise RuntimeError(
             "Cauchy distribution is a continuous probability distribution. dtype must be a floating point "
             f"but you specified {cpp_name(self.dtype)}")
-    u = _uniform(self.shape, generator)
+    u = _uniform(self.shape, generator, self.device)
     return _fill(self, ((u - 0.5) * math.pi).tan() * sigma + median)
 
 
@@ -104,12 +104,12 @@ def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     # number of Bernoulli(p) trials up to the first success: ceil(log(U) / log(1 - p)), at least 1
-    k = (_open_uniform(self.shape, generator).log() / math.log1p(-p)).ceil().clamp(min=1)
+    k = (_open_uniform(self.shape, generator, self.device).log() / math.log1p(-p)).ceil().clamp(min=1)
     return _fill(self, k)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    u = _uniform(self.shape, generator)
+    u = _uniform(self.shape, generator, self.device)
     if isinstance(p, _C.Tensor):
         _check_probs(p)
         p = p.to(_F64).expand(*self.shape)
@@ -119,6 +119,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 
 def _check_probs(p):
+    if p.is_cuda:  # checked on the host: CUDA has no reductions yet, and PyTorch's kernel asserts the same
+        p = p.detach().cpu()
     with no_grad():
         if p.numel() and not bool(((p >= 0) & (p <= 1)).all().item()):
             raise RuntimeError(
@@ -172,11 +174,11 @@ def random_(self, *args, generator=None, **kw):
                         f"({type(from_).__name__}, {type(to).__name__})")
     lo, hi = _random_bounds(self, from_, to)
     if hi - lo <= 2 ** 63 - 1:
-        v = _C.randint(lo, hi, tuple(self.shape), generator=generator)
+        v = _C.randint(lo, hi, tuple(self.shape), generator=generator, device=self.device)
     elif hi - lo in (2 ** 63, 2 ** 64):
         # 63 or 64 random bits from two draws; the 64-bit case wraps through the sign bit
-        top = _C.randint(0, (hi - lo) >> 32, tuple(self.shape), generator=generator)
-        low = _C.randint(0, 2 ** 32, tuple(self.shape), generator=generator)
+        top = _C.randint(0, (hi - lo) >> 32, tuple(self.shape), generator=generator, device=self.device)
+        low = _C.randint(0, 2 ** 32, tuple(self.shape), generator=generator, device=self.device)
         v = top.bitwise_left_shift(32).bitwise_or(low)
         if hi - lo == 2 ** 63:
             v = v + lo

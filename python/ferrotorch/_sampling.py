@@ -14,12 +14,12 @@ class Bernoulli(Function):
 
     @staticmethod
     def forward(ctx, probs, sample):
-        ctx.shape, ctx.dtype = tuple(probs.shape), probs.dtype
+        ctx.shape, ctx.dtype, ctx.device = tuple(probs.shape), probs.dtype, probs.device
         return sample
 
     @staticmethod
     def backward(ctx, grad):
-        return _C.zeros(ctx.shape, dtype=ctx.dtype), None
+        return _C.zeros(ctx.shape, dtype=ctx.dtype, device=ctx.device), None
 
 
 class Poisson(Bernoulli):
@@ -31,9 +31,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{scalar_name(input.dtype)}\'')
     if p is None:
         _check_probs(input)
-        sample = (_uniform(input.shape, generator) < input.detach().to(_F64)).to(input.dtype)
+        sample = (_uniform(input.shape, generator, input.device) < input.detach().to(_F64)).to(input.dtype)
     else:
-        sample = bernoulli_(_C.empty(*input.shape, dtype=input.dtype), p, generator=generator)
+        sample = bernoulli_(_C.empty(*input.shape, dtype=input.dtype, device=input.device), p, generator=generator)
     return write_out(Bernoulli.apply(input, sample), out)
 
 

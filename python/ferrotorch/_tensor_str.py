@@ -124,6 +124,8 @@ def tensor_repr(t):
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
+    if t.is_cuda:  # the default device is always the CPU, so every CUDA tensor names its device
+        suffixes.append("device='" + str(t.device) + "'")
     if numel == 0:
         body = "[]"
         if len(shape) != 1:

@@ -42,7 +42,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     res = _C._run_grad(outputs, inputs_list, grads, retain_graph, create_graph, allow_unused)
     if materialize_grads:
-        res = [g if g is not None else _C.zeros(tuple(i.shape), dtype=i.dtype) for g, i in zip(res, inputs_list)]
+        res = [g if g is not None else _C.zeros(tuple(i.shape), dtype=i.dtype, device=i.device)
+               for g, i in zip(res, inputs_list)]
     return tuple(res)
 
 

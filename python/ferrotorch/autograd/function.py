@@ -73,7 +73,7 @@ class Function:
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
         # Only shapes/dtypes of the outputs: the closure must not reference the
         # outputs themselves (they reference the node that holds the closure).
-        out_meta = [(tuple(o.shape), o.dtype) if isinstance(o, _C.Tensor) else None for o in wrapped]
+        out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, _C.Tensor) else None for o in wrapped]
         # Tensors from save_for_backward move into the node; other values
         # (None, numbers) keep their slots here.
         slots = [None if isinstance(t, _C.Tensor) else (t,) for t in ctx._to_save]
@@ -89,7 +89,8 @@ class Function:
             for i, g in zip(diff_pos, grads):
                 full[i] = g
             if ctx._materialize_grads:
-                full = [_C.zeros(m[0], dtype=m[1]) if g is None and m is not None else g for g, m in zip(full, out_meta)]
+                full = [_C.zeros(m[0], dtype=m[1], device=m[2]) if g is None and m is not None else g
+                        for g, m in zip(full, out_meta)]
             try:
                 res = cls.backward(ctx, *full)
             finally:

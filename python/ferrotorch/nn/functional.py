@@ -906,7 +906,7 @@ def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:
-        zero = _C.zeros((), dtype=input.dtype)
+        zero = _C.zeros((), dtype=input.dtype, device=input.device)
         return input.mul_(zero) if inplace else input * zero
     if feature:
         if input.dim() < 2:
@@ -914,7 +914,7 @@ def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
         shape = [input.size(0), input.size(1)] + [1] * (input.dim() - 2)
     else:
         shape = list(input.shape)
-    keep = (_C.rand(*shape, dtype=input.dtype) >= p).to(input.dtype)
+    keep = (_C.rand(*shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
     if not alpha:
         noise = keep * (1.0 / (1 - p))
         return input.mul_(noise) if inplace else input * noise

@@ -1,0 +1,180 @@
+"""GPU benchmarks: ferrotorch side by side with PyTorch on the same CUDA device, in
+one process. Each case reports its metric for both and the ratio ferrotorch/PyTorch
+of that metric, with the issue's target for the ratio.
+
+    python benches/gpu_bench.py [--quick] [-k FILTER] [--json PATH]
+
+Exits 0 with a message when ferrotorch sees no CUDA device; runs ferrotorch alone
+when PyTorch (with CUDA) is not importable. Exits 1 if a ferrotorch case fails.
+Add a case by appending a Case to CASES.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import ferrotorch as ft
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional reference
+    torch = None
+
+M = 1 << 20
+
+
+class Case:
+    """``setup(lib)`` returns a zero-argument callable running the work once on ``lib``'s CUDA device.
+    ``unit`` is "GB/s" or "GFLOP/s" (``work`` bytes or flops per call, higher is better) or
+    "us/op" (``work`` ops per call, lower is better). ``target`` bounds the ratio ft/torch."""
+
+    def __init__(self, name, unit, setup, work, iters, target):
+        self.name, self.unit, self.setup, self.work, self.iters, self.target = name, unit, setup, work, iters, target
+
+    @property
+    def higher_is_better(self):
+        return self.unit != "us/op"
+
+    def metric(self, seconds):
+        """The reported number for one call taking ``seconds``: GB/s or GFLOP/s, else microseconds per op."""
+        return self.work / seconds / 1e9 if self.higher_is_better else seconds / self.work * 1e6
+
+    def meets(self, ratio):
+        return ratio >= self.target if self.higher_is_better else ratio <= self.target
+
+
+def randn(lib, *shape):
+    return lib.randn(*shape, device="cuda")
+
+
+def add_setup(n):
+    def setup(lib):
+        a, b = randn(lib, n), randn(lib, n)
+        return lambda: a + b
+    return setup
+
+
+def matmul_setup(n):
+    def setup(lib):
+        a, b = randn(lib, n, n), randn(lib, n, n)
+        return lambda: a @ b
+    return setup
+
+
+def tiny_setup(ops):
+    def setup(lib):
+        a, b = randn(lib, 1), randn(lib, 1)
+
+        def run():
+            for _ in range(ops):
+                a + b
+        return run
+    return setup
+
+
+CASES = [
+    Case("add 64M float32", "GB/s", add_setup(64 * M), work=3 * 4 * 64 * M, iters=20, target=0.90),
+    Case("matmul 4096 float32", "GFLOP/s", matmul_setup(4096), work=2 * 4096 ** 3, iters=10, target=0.95),
+    Case("tiny add (1 element)", "us/op", tiny_setup(1000), work=1000, iters=5, target=1.0),
+]
+
+
+def time_call(lib, fn, iters):
+    """Seconds per call of ``fn``: ``iters`` calls queued back to back, between two synchronizations."""
+    lib.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    lib.cuda.synchronize()
+    return (time.perf_counter() - t0) / iters
+
+
+def run_case(case, libs, reps):
+    """Median seconds per call for each library; the libraries alternate within each repetition,
+    so drifting clocks and neighbours affect both alike."""
+    fns = {}
+    for label, lib in libs.items():
+        fns[label] = case.setup(lib)
+        for _ in range(3):  # warm up: kernel loading, allocator caches, cuBLAS heuristics
+            fns[label]()
+        lib.cuda.synchronize()
+    times = {label: [] for label in libs}
+    for _ in range(reps):
+        for label, lib in libs.items():
+            times[label].append(time_call(lib, fns[label], case.iters))
+    return {label: statistics.median(ts) for label, ts in times.items()}
+
+
+def set_tf32(flags):
+    """Set (ferrotorch, torch) allow_tf32 flags; returns the previous ones."""
+    mods = [ft] + ([torch] if torch is not None else [])
+    old = tuple(m.backends.cuda.matmul.allow_tf32 for m in mods)
+    for m, flag in zip(mods, flags):
+        m.backends.cuda.matmul.allow_tf32 = flag
+    return old
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
+    ap.add_argument("--json", default=os.environ.get("BENCH_JSON"))
+    ap.add_argument("-k", default="", help="only cases whose name contains this")
+    args = ap.parse_args()
+    report = {"ferrotorch": ft.__version__, "torch": getattr(torch, "__version__", None), "cases": []}
+
+    if not ft.cuda.is_available():
+        print("gpu_bench: skipped, ferrotorch sees no CUDA device")
+        report["skipped"] = "ferrotorch sees no CUDA device"
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=1)
+        return 0
+    libs = {"ferrotorch": ft}
+    if torch is not None and torch.cuda.is_available():
+        libs["torch"] = torch
+    else:
+        print("gpu_bench: PyTorch with CUDA is not importable; timing ferrotorch alone")
+    report["device"] = ft.cuda.get_device_name()
+    print(f"device: {report['device']}; ferrotorch {ft.__version__}; torch {report['torch'] or '-'}")
+    print(f"{'case':28s} {'unit':8s} {'ferrotorch':>11s} {'torch':>11s} {'ft/torch':>9s}  target")
+    failed = False
+    old_tf32 = set_tf32((False, False))  # full float32 matmuls on both sides, PyTorch's default
+    try:
+        for case in CASES:
+            if args.k not in case.name:
+                continue
+            row = {"name": case.name, "unit": case.unit, "higher_is_better": case.higher_is_better,
+                   "target": case.target}
+            try:
+                secs = run_case(case, libs, 3 if args.quick else 7)
+            except Exception as e:  # report and go on: the other cases still say something
+                row["error"] = f"{type(e).__name__}: {e}"
+                failed = True
+                print(f"{case.name:28s} {case.unit:8s} ERROR {row['error']}", flush=True)
+                report["cases"].append(row)
+                continue
+            for label, s in secs.items():
+                row[label] = case.metric(s)
+            line = f"{case.name:28s} {case.unit:8s} {row['ferrotorch']:11.2f} "
+            if "torch" in row:
+                row["ratio"] = row["ferrotorch"] / row["torch"]
+                row["meets_target"] = case.meets(row["ratio"])
+                cmp = ">=" if case.higher_is_better else "<="
+                line += (f"{row['torch']:11.2f} {row['ratio']:9.3f}  {cmp} {case.target:.2f} "
+                         f"{'ok' if row['meets_target'] else 'MISSED'}")
+            print(line, flush=True)
+            report["cases"].append(row)
+            for lib in libs.values():
+                lib.cuda.empty_cache()
+    finally:
+        set_tf32(old_tf32)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
