@@ -39,13 +39,14 @@ __device__ __forceinline__ double to_unit(unsigned w0, unsigned w1) {
   return (double)(bits & ((1ull << 53) - 1)) / 9007199254740992.0;
 }
 
-// out[i] = lo + (hi - lo) * u (contiguous, dtype code `dst`).
+// out[i] = lo + (hi - lo) * u (contiguous, dtype code `dst`), u keeping
+// log2(scale) random bits so that it stays below 1 in the output dtype.
 extern "C" __global__ void uniform(i64 n, int dst, void *out, u64 seed, u64 offset, double lo,
-                                   double hi) {
+                                   double hi, double scale) {
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
     unsigned w0, w1;
     words(seed, offset, i, w0, w1);
-    double u = to_unit(w0, w1);
+    double u = floor(to_unit(w0, w1) * scale) / scale;
     store_code(out, i, dst, true, lo == 0.0 && hi == 1.0 ? u : lo + (hi - lo) * u, 0);
   }
 }

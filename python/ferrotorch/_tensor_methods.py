@@ -66,6 +66,15 @@ def _float_power(self, exponent):
 Tensor.float_power = _float_power
 
 
+def _get_device(self):
+    """Ordinal of a CUDA tensor's device; -1 for CPU tensors."""
+    i = self.device.index
+    return -1 if i is None else i
+
+
+Tensor.get_device = _get_device
+
+
 def _mul_(self, other):
     return self._binary_("mul", other)
 

@@ -83,6 +83,23 @@ impl Generator {
     }
 }
 
+/// Random bits a U[0, 1) sample of `dtype` keeps: its mantissa digits, so
+/// that casting to the dtype never rounds a sample up to 1 (as PyTorch).
+pub fn uniform_bits(dtype: crate::DType) -> u32 {
+    match dtype {
+        crate::DType::F32 => 24,
+        crate::DType::F16 => 11,
+        crate::DType::BF16 => 8,
+        _ => 53,
+    }
+}
+
+/// `u` truncated to `bits` random bits (exact in f64).
+pub fn keep_bits(u: f64, bits: u32) -> f64 {
+    let s = (bits as f64).exp2();
+    (u * s).floor() / s
+}
+
 /// The default generator (`torch.manual_seed`, `torch.initial_seed`).
 pub static DEFAULT_GENERATOR: Mutex<Generator> = Mutex::new(Generator {
     seed: 67_280_421_310_721,

@@ -392,10 +392,13 @@ pub fn rand(
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = float_dtype_arg(dtype, "check_uniform_bounds")?;
     let t = if dev != Device::Cpu {
-        on_cuda(&shape, dt, dev, Dist::Uniform { lo: 0.0, hi: 1.0 }, generator)?
+        let bits = ferrotorch_core::random::uniform_bits(dt);
+        on_cuda(&shape, dt, dev, Dist::Uniform { lo: 0.0, hi: 1.0, bits }, generator)?
     } else {
         crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
-        let v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
+        let bits = ferrotorch_core::random::uniform_bits(dt);
+        let mut v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
+        v.iter_mut().for_each(|u| *u = ferrotorch_core::random::keep_bits(*u, bits));
         Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?
     };
     finish(py, t, dev, requires_grad)

@@ -1,59 +1,9 @@
 """The ``_C`` entry points behind ``ferrotorch.cuda`` and device-argument parsing.
 
-Every ``_C._cuda_*`` call in this package goes through ``_cuda`` below, so the
-stand-in for an extension built before the CUDA bindings existed lives here and
-nowhere else."""
+Every ``_C._cuda_*`` call in this package goes through ``_cuda`` below."""
 from .. import _C
 
-if hasattr(_C, "_cuda_is_available"):
-    _cuda = _C
-else:
-    # TEMPORARY: an extension without the CUDA bindings behaves exactly like a
-    # CUDA build on a machine without a driver. Delete this branch (keep
-    # `_cuda = _C`) once every build exports the `_cuda_*` functions.
-    _NO_DRIVER = (
-        "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU "
-        "and installed a driver from http://www.nvidia.com/Download/index.aspx"
-    )
-
-    class _NoCudaBindings:
-        OutOfMemoryError = type("OutOfMemoryError", (RuntimeError,), {"__module__": "ferrotorch"})
-        _allow_tf32 = False
-
-        @staticmethod
-        def _cuda_is_available():
-            return False
-
-        @staticmethod
-        def _cuda_device_count():
-            return 0
-
-        # Seeding without a device only stores state in the real bindings; here nothing can use it.
-        @staticmethod
-        def _cuda_manual_seed(device, seed):
-            pass
-
-        @staticmethod
-        def _cuda_manual_seed_all(seed):
-            pass
-
-        @staticmethod
-        def _cuda_set_rng_state(device, seed, offset):
-            pass
-
-        def _cuda_set_allow_tf32(self, flag):
-            type(self)._allow_tf32 = bool(flag)
-
-        def _cuda_get_allow_tf32(self):
-            return self._allow_tf32
-
-        def __getattr__(self, name):
-            def no_driver(*args, **kwargs):
-                raise RuntimeError(_NO_DRIVER)
-
-            return no_driver
-
-    _cuda = _NoCudaBindings()
+_cuda = _C
 
 
 def _get_device_index(device, optional=False, allow_cpu=False):

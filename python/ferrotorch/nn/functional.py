@@ -914,7 +914,9 @@ def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
         shape = [input.size(0), input.size(1)] + [1] * (input.dim() - 2)
     else:
         shape = list(input.shape)
-    keep = (_C.rand(*shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    # the mask is drawn in float32 at least: half types keep too few random bits for p
+    mask_dtype = _C.float64 if input.dtype == _C.float64 else _C.float32
+    keep = (_C.rand(*shape, dtype=mask_dtype, device=input.device) >= p).to(input.dtype)
     if not alpha:
         noise = keep * (1.0 / (1 - p))
         return input.mul_(noise) if inplace else input * noise

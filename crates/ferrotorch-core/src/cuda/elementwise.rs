@@ -247,11 +247,12 @@ fn operand_args(ops: [&Operand; 2], dt: DType, compute: bool) -> Result<([u64; 2
     Ok((ptrs, bits, flags))
 }
 
-/// Broadcast strides of a tensor operand (scalars read no memory).
+/// Broadcast strides of a tensor operand. A scalar reads no memory: it gets
+/// the output's strides, so it never forces the strided kernel path.
 fn operand_strides(op: &Operand, shape: &[usize]) -> Vec<isize> {
     match op {
         Operand::T(t) => crate::cpu::map::broadcast_strides(t, shape),
-        Operand::S(_) => vec![0; shape.len()],
+        Operand::S(_) => contiguous_strides(shape),
     }
 }
 

@@ -35,8 +35,8 @@ pub fn manual_seed_all(seed: u64) {
 /// The distribution a kernel draws from.
 #[derive(Clone, Copy, Debug)]
 pub enum Dist {
-    /// lo + (hi - lo) * U[0, 1)
-    Uniform { lo: f64, hi: f64 },
+    /// lo + (hi - lo) * U[0, 1), U keeping `bits` random bits
+    Uniform { lo: f64, hi: f64, bits: u32 },
     /// mean + std * N(0, 1)
     Normal { mean: f64, std: f64 },
     /// low + (uniform 64-bit word mod range); range 0 means 2^64
@@ -68,9 +68,10 @@ pub fn sample(shape: &[usize], dtype: DType, device: Device, dist: Dist, gen: Op
     let po = dptr(&out)?;
     let grid = (n as u64).div_ceil(256).min(65_535 * 16) as u32;
     match dist {
-        Dist::Uniform { lo, hi } => {
+        Dist::Uniform { lo, hi, bits } => {
+            let scale = (bits as f64).exp2();
             let f = g.function("random", "uniform")?;
-            g.launch(f, grid, 256, &mut [p(&n), p(&code), p(&po), p(&seed), p(&offset), p(&lo), p(&hi)])?
+            g.launch(f, grid, 256, &mut [p(&n), p(&code), p(&po), p(&seed), p(&offset), p(&lo), p(&hi), p(&scale)])?
         }
         Dist::Normal { mean, std } => {
             let f = g.function("random", "normal")?;

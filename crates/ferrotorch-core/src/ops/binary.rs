@@ -422,6 +422,21 @@ pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     )
 }
 
+/// PyTorch's two-sided lerp from elementwise ops (the CUDA path): exact at
+/// both ends, `start + w (end - start)` for |w| < 0.5, else `end - (end - start)(1 - w)`.
+fn lerp_composed(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
+    use BinaryOp::*;
+    let d = binary(Sub, Arg::T(end), Arg::T(start))?;
+    let near_start = binary(Add, Arg::T(start), Arg::T(&binary(Mul, weight, Arg::T(&d))?))?;
+    let one_minus_w = binary(Sub, Arg::S(Scalar::Int(1)), weight)?;
+    let near_end = binary(Sub, Arg::T(end), Arg::T(&binary(Mul, Arg::T(&d), Arg::T(&one_minus_w))?))?;
+    let small = match weight {
+        Arg::S(w) => return Ok(if w.to_f64().abs() < 0.5 { near_start } else { near_end }),
+        Arg::T(w) => binary(Lt, Arg::T(&w.abs()?), Arg::S(Scalar::Float(0.5)))?,
+    };
+    where_(&small, Arg::T(&near_start), Arg::T(&near_end))
+}
+
 /// `torch.lerp(start, end, weight)` for floating tensors.
 pub fn lerp(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
     if (start.requires_grad()
@@ -431,7 +446,6 @@ pub fn lerp(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
     {
         return crate::autograd::derivatives::elementwise::lerp(start, end, weight);
     }
-    crate::ops::cpu_only("aten::lerp", &[&[start, end][..], &weight.tensors()].concat())?;
     let dt = start.dtype();
     if !dt.is_floating_point() || end.dtype() != dt {
         bail!(
@@ -440,6 +454,9 @@ pub fn lerp(start: &Tensor, end: &Tensor, weight: Arg) -> Result<Tensor> {
             dt.legacy_name(),
             end.dtype().legacy_name()
         );
+    }
+    if start.is_cuda() {
+        return lerp_composed(start, end, weight);
     }
     let w = weight.to_tensor(DType::F64)?;
     let shape = broadcast_shapes(&broadcast_shapes(start.shape(), end.shape())?, w.shape())?;

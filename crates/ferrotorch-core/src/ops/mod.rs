@@ -37,11 +37,13 @@ pub(crate) fn check_same_device(ts: &[&Tensor]) -> Result<()> {
         for t in &ts[1..] {
             // 0-d CPU tensors act like scalars and may join any device.
             if t.device() != d && !(t.ndim() == 0 && t.device() == crate::Device::Cpu) {
+                // PyTorch names the accelerator first, whatever the operand order
+                let (x, y) = if d == crate::Device::Cpu { (t.device(), d) } else { (d, t.device()) };
                 bail!(
                     runtime,
                     "Expected all tensors to be on the same device, but found at least two devices, {} and {}!",
-                    d,
-                    t.device()
+                    x,
+                    y
                 );
             }
         }

@@ -385,6 +385,14 @@ impl Tensor {
             _ => (f64::MAX, f64::MIN),
         };
         let (p, n) = (posinf.unwrap_or(hi), neginf.unwrap_or(lo));
+        if self.is_cuda() {
+            // composed from kernels: NaN, then +inf, then -inf replaced
+            use crate::ops::binary::where_;
+            let f = |v: f64| Arg::S(Scalar::Float(v));
+            let x = where_(&self.isnan()?, f(nan), Arg::T(self))?;
+            let x = where_(&binary(BinaryOp::Eq, Arg::T(&x), f(f64::INFINITY))?, f(p), Arg::T(&x))?;
+            return where_(&binary(BinaryOp::Eq, Arg::T(&x), f(f64::NEG_INFINITY))?, f(n), Arg::T(&x));
+        }
         self.same_dtype_map(
             None,
             move |x| {
