@@ -14,6 +14,7 @@ enum DtypeCode { D_BOOL, D_U8, D_I8, D_I16, D_I32, D_I64, D_F16, D_BF16, D_F32, 
 struct half_t { unsigned short x; };
 struct bf16_t { unsigned short x; };
 
+#ifndef FT_HOST
 __device__ __forceinline__ float h2f(unsigned short h) {
   float f;
   asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -29,6 +30,7 @@ __device__ __forceinline__ unsigned short d2h(double d) {
   asm("cvt.rn.f16.f64 %0, %1;" : "=h"(h) : "d"(d));
   return h;
 }
+#endif  // FT_HOST: tests/kernels_host.h supplies these for a host build
 __device__ __forceinline__ float bf2f(unsigned short b) {
   return __uint_as_float(((unsigned)b) << 16);
 }
@@ -59,11 +61,17 @@ template <> struct Ty<bf16_t> {
 
 // Conversions with ferrotorch's CPU semantics (Rust `as`): floats to ints
 // truncate and saturate through int64 (NaN -> 0), then wrap to the width.
+__device__ __forceinline__ i64 sat_i64(double v) {
+  if (v != v) return 0;
+  if (v >= 9223372036854775807.0) return 9223372036854775807ll;
+  if (v <= -9223372036854775808.0) return -9223372036854775807ll - 1;
+  return (i64)v;
+}
 template <typename D> struct Conv;
 #define INT_CONV(T)                                                              \
   template <> struct Conv<T> {                                                   \
     static __device__ __forceinline__ T from_i(i64 v) { return (T)v; }           \
-    static __device__ __forceinline__ T from_f(double v) { return (T)(i64)v; }   \
+    static __device__ __forceinline__ T from_f(double v) { return (T)sat_i64(v); } \
   };
 INT_CONV(unsigned char)
 INT_CONV(signed char)

@@ -195,7 +195,7 @@ template <typename C> __device__ __forceinline__ C any_un(int op, C x) {
 template <typename S>
 __device__ __forceinline__ void unary(const Geo &g, int op, void *out, const S *__restrict__ a) {
   typedef typename Ty<S>::C C;
-  if (op >= ISNAN) {
+  if (op >= ISNAN && op <= LOGICAL_NOT) {
     unsigned char *o = (unsigned char *)out;
     elementwise<2, bool>(
         g,
