@@ -9,19 +9,16 @@ reordered enum fails here. This runs everywhere; the GPU itself is covered
 by tests/test_cuda.py on a GPU machine.
 """
 import ctypes
-import pathlib
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 import ferrotorch as torch
+import kernels_host
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-KERNELS = ROOT / "kernels"
-pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to build the kernels for the host")
+KERNELS = kernels_host.ROOT / "kernels"
+pytestmark = pytest.mark.skipif(not kernels_host.AVAILABLE, reason="needs g++ to build the kernels for the host")
 
 MAX_DIMS, MAX_OPERANDS = 8, 4
 # (ferrotorch dtype, numpy storage dtype, kernel suffix, DType code)
@@ -75,20 +72,11 @@ BIN, UN = enum_codes("BinOp"), enum_codes("UnOp")
 
 @pytest.fixture(scope="module")
 def libs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("kernels_host")
-    built = {}
-    for src in sorted(KERNELS.glob("*.cu")):
-        so = out / (src.stem + ".so")
-        cmd = ["g++", "-std=c++17", "-O1", "-shared", "-fPIC", "-DFT_HOST", "-Wno-unknown-pragmas",
-               "-include", str(ROOT / "tests" / "kernels_host.h"), "-I", str(KERNELS), "-x", "c++", str(src), "-o", str(so)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
-        built[src.stem] = ctypes.CDLL(str(so))
-    return built
+    return ctypes.CDLL(str(kernels_host.build(tmp_path_factory.mktemp("kernels_host"))))
 
 
 def kernel(libs, family, suffix):
-    return getattr(libs["elementwise_" + suffix], f"{family}_{suffix}")
+    return getattr(libs, f"{family}_{suffix}")
 
 
 P, U64, I32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
@@ -302,7 +290,7 @@ def test_where_and_fill(libs):
 
 
 def test_random_matches_the_cpu_generator(libs):
-    lib = libs["random"]
+    lib = libs
     n, seed, offset = 1001, 1234, 7
     g = torch.Generator()
     g.set_state((seed, offset))

@@ -133,14 +133,16 @@ pub fn sizes_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
 
 /// Fails like PyTorch's allocator when `shape` of `elem`-byte elements cannot
 /// be allocated (size overflow or no memory), instead of aborting the process.
-pub fn check_alloc(shape: &[usize], elem: usize) -> PyResult<()> {
+/// For CUDA only overflow is checked here: the device allocator reports the rest.
+pub fn check_alloc(shape: &[usize], elem: usize, device: ferrotorch_core::Device) -> PyResult<()> {
     let err = |m: String| pyo3::exceptions::PyRuntimeError::new_err(m);
     let numel = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| err("numel: integer multiplication overflow".into()))?;
     let bytes = numel.checked_mul(elem).filter(|&b| b <= isize::MAX as usize);
-    let fits = bytes.is_some_and(|b| Vec::<u8>::new().try_reserve_exact(b).is_ok());
+    let on_host = device == ferrotorch_core::Device::Cpu;
+    let fits = bytes.is_some_and(|b| !on_host || Vec::<u8>::new().try_reserve_exact(b).is_ok());
     if !fits {
         return Err(err(format!(
             "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)",

@@ -95,7 +95,7 @@ fn factory(
     let dev = opt_device(device)?;
     let shape = nonneg_shape(&sizes_from_args(size)?)?;
     let dt = opt_dtype(dtype)?.unwrap_or_else(default_float_dtype);
-    crate::convert::check_alloc(&shape, dt.size())?;
+    crate::convert::check_alloc(&shape, dt.size(), dev)?;
     finish(py, Tensor::full_on(&shape, value, dt, dev).py()?, dev, requires_grad)
 }
 
@@ -395,7 +395,7 @@ pub fn rand(
         let bits = ferrotorch_core::random::uniform_bits(dt);
         on_cuda(&shape, dt, dev, Dist::Uniform { lo: 0.0, hi: 1.0, bits }, generator)?
     } else {
-        crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
+        crate::convert::check_alloc(&shape, 8, dev)?; // sampled as f64 first
         let bits = ferrotorch_core::random::uniform_bits(dt);
         let mut v = with_gen(generator, |g| g.uniform_f64(shape.iter().product()));
         v.iter_mut().for_each(|u| *u = ferrotorch_core::random::keep_bits(*u, bits));
@@ -425,7 +425,7 @@ pub fn randn(
     let t = if dev != Device::Cpu {
         on_cuda(&shape, dt, dev, Dist::Normal { mean: 0.0, std: 1.0 }, generator)?
     } else {
-        crate::convert::check_alloc(&shape, 8)?; // sampled as f64 first
+        crate::convert::check_alloc(&shape, 8, dev)?; // sampled as f64 first
         let v = with_gen(generator, |g| g.normal_f64(shape.iter().product()));
         Tensor::from_vec(v, &shape).py()?.to_dtype(dt).py()?
     };

@@ -8,9 +8,7 @@
 //! it was queued before the new owner's first kernel.
 
 use super::device::gpu;
-use super::driver_err;
 use crate::{Error, ErrorKind, Result};
-use cudarc::driver::{result, sys};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
@@ -89,23 +87,20 @@ pub fn allocate(device: usize, nbytes: usize) -> Result<Block> {
         return Ok(Block { ptr, size, device });
     }
     let g = gpu(device)?;
-    // SAFETY: plain allocation in the current (this device's) context.
-    let ptr = match unsafe { result::malloc_sync(size) } {
-        Ok(p) => p,
-        Err(e) if e.0 == sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY => {
+    let ptr = match g.malloc(size)? {
+        Some(p) => p,
+        None => {
             // Give the cache back to the driver and try once more.
             with_pool(device, |p| p.num_alloc_retries += 1);
             empty_cache_of(device)?;
-            match unsafe { result::malloc_sync(size) } {
-                Ok(p) => p,
-                Err(e) if e.0 == sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY => {
+            match g.malloc(size)? {
+                Some(p) => p,
+                None => {
                     with_pool(device, |p| p.num_ooms += 1);
                     return Err(out_of_memory(g, device, nbytes));
                 }
-                Err(e) => return Err(driver_err(e)),
             }
         }
-        Err(e) => return Err(driver_err(e)),
     };
     with_pool(device, |p| {
         p.allocated += size;
@@ -122,11 +117,11 @@ fn empty_cache_of(device: usize) -> Result<()> {
     if blocks.is_empty() {
         return Ok(());
     }
-    gpu(device)?;
+    let g = gpu(device)?;
     for &(size, ptr) in &blocks {
-        // SAFETY: the block is cached, so no tensor refers to it; cuMemFree
+        // SAFETY: the block is cached, so no tensor refers to it; freeing
         // waits for queued work that may still use it.
-        unsafe { result::free_sync(ptr) }.map_err(driver_err)?;
+        unsafe { g.free(ptr) }?;
         with_pool(device, |p| p.reserved -= size);
     }
     Ok(())
@@ -184,7 +179,7 @@ fn format_size(n: usize) -> String {
 
 fn out_of_memory(g: &super::device::Gpu, device: usize, nbytes: usize) -> Error {
     let total = g.total_memory().unwrap_or(0);
-    let free = result::mem_get_info().map(|(f, _)| f).unwrap_or(0);
+    let free = g.free_memory().unwrap_or(0);
     let s = memory_stats(device);
     Error {
         kind: ErrorKind::OutOfMemory,

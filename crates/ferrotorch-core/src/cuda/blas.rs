@@ -101,6 +101,11 @@ pub fn bmm(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let (op, ld) = as_blas(r, c, t.strides()[1], t.strides()[2]).expect("contiguous is a BLAS layout");
         Ok((t, op, ld))
     };
+    if gpu(a.device().index().unwrap_or(0))?.emulator().is_some() {
+        // the emulated device multiplies on the CPU GEMM
+        let (ha, hb) = (a.to_device(crate::Device::Cpu)?, b.to_device(crate::Device::Cpu)?);
+        return ha.bmm(&hb)?.to_device(a.device());
+    }
     let (a, op_a, lda) = operand(a, m, k)?;
     let (b, op_b, ldb) = operand(b, k, n)?;
     let batch_stride = |t: &Tensor| if bs == 1 { 0 } else { t.strides()[0] as i64 };

@@ -6,6 +6,7 @@
 //! and the caching allocator can hand a freed block to the next op at once
 //! because that op is ordered after every earlier one on the same stream.
 
+use super::emulator::{self, Emulator};
 use super::{driver_err, no_driver};
 use crate::{Error, Result};
 use cudarc::driver::{result, sys};
@@ -23,6 +24,9 @@ pub fn is_available() -> bool {
 pub fn device_count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
+        if emulator::get().is_some() {
+            return 1;
+        }
         // SAFETY: probing for the shared library has no side effects.
         if !unsafe { sys::is_culib_present() } || result::init().is_err() {
             return 0;
@@ -79,9 +83,13 @@ pub fn gpu(ordinal: usize) -> Result<&'static Gpu> {
 
 impl Gpu {
     fn open(ordinal: usize) -> Result<Gpu> {
-        let dev = result::device::get(ordinal as i32).map_err(driver_err)?;
-        // SAFETY: `dev` is a valid device; the primary context lives for the process.
-        let ctx = unsafe { result::primary_ctx::retain(dev) }.map_err(driver_err)?;
+        let (dev, ctx) = if emulator::get().is_some() {
+            (0, std::ptr::null_mut())
+        } else {
+            let dev = result::device::get(ordinal as i32).map_err(driver_err)?;
+            // SAFETY: `dev` is a valid device; the primary context lives for the process.
+            (dev, unsafe { result::primary_ctx::retain(dev) }.map_err(driver_err)?)
+        };
         Ok(Gpu {
             ordinal,
             dev,
@@ -93,11 +101,19 @@ impl Gpu {
 
     /// Makes this device's context current on the calling thread.
     pub(crate) fn bind(&self) -> Result<()> {
+        if self.emulator().is_some() {
+            return Ok(());
+        }
         if result::ctx::get_current().map_err(driver_err)? != Some(self.ctx) {
             // SAFETY: the primary context was retained in `open` and never released.
             unsafe { result::ctx::set_current(self.ctx) }.map_err(driver_err)?;
         }
         Ok(())
+    }
+
+    /// The host stand-in driving this device, if it is emulated.
+    pub(crate) fn emulator(&self) -> Option<&'static Emulator> {
+        emulator::get()
     }
 
     /// The stream every op of this device is ordered on.
@@ -107,19 +123,45 @@ impl Gpu {
 
     /// Waits for every queued kernel and copy of this device.
     pub fn synchronize(&self) -> Result<()> {
+        if self.emulator().is_some() {
+            return Ok(()); // launches ran to completion on the host
+        }
         result::ctx::synchronize().map_err(driver_err)
     }
 
     pub fn name(&self) -> Result<String> {
+        if self.emulator().is_some() {
+            return Ok("ferrotorch CUDA emulator (host)".into());
+        }
         result::device::get_name(self.dev).map_err(driver_err)
     }
 
     pub fn total_memory(&self) -> Result<usize> {
+        if self.emulator().is_some() {
+            return Ok(emulator::TOTAL_MEMORY);
+        }
         // SAFETY: valid device handle.
         unsafe { result::device::total_mem(self.dev) }.map_err(driver_err)
     }
 
+    /// Free device memory in bytes (as `cuMemGetInfo`).
+    pub fn free_memory(&self) -> Result<usize> {
+        if self.emulator().is_some() {
+            return Ok(emulator::TOTAL_MEMORY - super::alloc::memory_stats(self.ordinal).reserved);
+        }
+        result::mem_get_info().map(|(free, _)| free).map_err(driver_err)
+    }
+
     pub fn attribute(&self, a: sys::CUdevice_attribute) -> Result<i32> {
+        if self.emulator().is_some() {
+            // one "multiprocessor"; capability 7.0 says no TF32 (its GEMM is the CPU's)
+            use sys::CUdevice_attribute::*;
+            return Ok(match a {
+                CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR => 7,
+                CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT => 1,
+                _ => 0,
+            });
+        }
         // SAFETY: valid device handle.
         unsafe { result::device::get_attribute(self.dev, a) }.map_err(driver_err)
     }
@@ -134,6 +176,9 @@ impl Gpu {
     }
 
     pub fn uuid(&self) -> Result<String> {
+        if self.emulator().is_some() {
+            return Ok("00000000-0000-0000-0000-000000000000".into());
+        }
         let u = result::device::get_uuid(self.dev).map_err(driver_err)?;
         let b: Vec<u8> = u.bytes.iter().map(|&c| c as u8).collect();
         let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -150,6 +195,11 @@ impl Gpu {
     /// Kernel `name` of PTX module `module` (see `kernels::ptx`), loaded on first use.
     pub(crate) fn function(&self, module: &'static str, name: &'static str) -> Result<sys::CUfunction> {
         if let Some(&f) = self.functions.lock().unwrap().get(&(module, name)) {
+            return Ok(f);
+        }
+        if let Some(e) = self.emulator() {
+            let f = e.function(name)? as sys::CUfunction;
+            self.functions.lock().unwrap().insert((module, name), f);
             return Ok(f);
         }
         let m = {
@@ -186,9 +236,63 @@ impl Gpu {
         block: u32,
         args: &mut [*mut c_void],
     ) -> Result<()> {
+        if let Some(e) = self.emulator() {
+            // SAFETY: as below; the host build visits every element in one call.
+            unsafe { e.launch(f as *mut c_void, args) };
+            return Ok(());
+        }
         // SAFETY: the caller passes exactly the kernel's parameters.
         unsafe { result::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, self.stream(), args) }
             .map_err(driver_err)
+    }
+
+    /// `size` bytes of device memory; None when the device is out of memory.
+    pub(crate) fn malloc(&self, size: usize) -> Result<Option<u64>> {
+        if let Some(e) = self.emulator() {
+            return Ok(e.malloc(size));
+        }
+        // SAFETY: plain allocation in this device's (current) context.
+        match unsafe { result::malloc_sync(size) } {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.0 == sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY => Ok(None),
+            Err(e) => Err(driver_err(e)),
+        }
+    }
+
+    /// Returns memory from `malloc`; waits for queued work that may use it.
+    ///
+    /// # Safety
+    /// No tensor may refer to `ptr` any more.
+    pub(crate) unsafe fn free(&self, ptr: u64) -> Result<()> {
+        if let Some(e) = self.emulator() {
+            e.free(ptr);
+            return Ok(());
+        }
+        result::free_sync(ptr).map_err(driver_err)
+    }
+
+    /// Copies `host` to device address `dst` (ordered after queued work).
+    ///
+    /// # Safety
+    /// `dst` must address `host.len()` writable device bytes.
+    pub(crate) unsafe fn copy_to_device(&self, dst: u64, host: &[u8]) -> Result<()> {
+        if self.emulator().is_some() {
+            std::ptr::copy_nonoverlapping(host.as_ptr(), dst as *mut u8, host.len());
+            return Ok(());
+        }
+        result::memcpy_htod_sync(dst, host).map_err(driver_err)
+    }
+
+    /// Copies device address `src` into `host`, after all queued work.
+    ///
+    /// # Safety
+    /// `src` must address `host.len()` readable device bytes.
+    pub(crate) unsafe fn copy_to_host(&self, host: &mut [u8], src: u64) -> Result<()> {
+        if self.emulator().is_some() {
+            std::ptr::copy_nonoverlapping(src as *const u8, host.as_mut_ptr(), host.len());
+            return Ok(());
+        }
+        result::memcpy_dtoh_sync(host, src).map_err(driver_err)
     }
 }
 
@@ -199,8 +303,9 @@ pub(crate) fn arg<T>(v: &T) -> *mut c_void {
 
 /// A CUDA event (`torch.cuda.Event`).
 pub struct Event {
-    ev: sys::CUevent,
+    ev: sys::CUevent, // null on the emulator, which timestamps on the host
     device: usize,
+    host_time: Mutex<Option<std::time::Instant>>,
 }
 // SAFETY: an event handle may be used from any thread of the process.
 unsafe impl Send for Event {}
@@ -208,30 +313,37 @@ unsafe impl Sync for Event {}
 
 impl Event {
     pub fn new(device: usize, enable_timing: bool) -> Result<Event> {
-        gpu(device)?;
-        let flags = if enable_timing {
-            sys::CUevent_flags::CU_EVENT_DEFAULT
+        let g = gpu(device)?;
+        let ev = if g.emulator().is_some() {
+            std::ptr::null_mut()
+        } else if enable_timing {
+            result::event::create(sys::CUevent_flags::CU_EVENT_DEFAULT).map_err(driver_err)?
         } else {
-            sys::CUevent_flags::CU_EVENT_DISABLE_TIMING
+            result::event::create(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING).map_err(driver_err)?
         };
-        Ok(Event {
-            ev: result::event::create(flags).map_err(driver_err)?,
-            device,
-        })
+        Ok(Event { ev, device, host_time: Mutex::new(None) })
     }
     pub fn record(&self) -> Result<()> {
         let g = gpu(self.device)?;
+        if g.emulator().is_some() {
+            *self.host_time.lock().unwrap() = Some(std::time::Instant::now());
+            return Ok(());
+        }
         // SAFETY: live event and stream of the same context.
         unsafe { result::event::record(self.ev, g.stream()) }.map_err(driver_err)
     }
     pub fn synchronize(&self) -> Result<()> {
-        gpu(self.device)?;
+        if gpu(self.device)?.emulator().is_some() {
+            return Ok(());
+        }
         // SAFETY: live event.
         unsafe { result::event::synchronize(self.ev) }.map_err(driver_err)
     }
     /// Whether all work before the last `record` has finished.
     pub fn query(&self) -> Result<bool> {
-        gpu(self.device)?;
+        if gpu(self.device)?.emulator().is_some() {
+            return Ok(true);
+        }
         // SAFETY: live event.
         match unsafe { result::event::query(self.ev) } {
             Ok(()) => Ok(true),
@@ -241,7 +353,13 @@ impl Event {
     }
     /// Milliseconds from this event to `end` (both recorded and complete).
     pub fn elapsed_time(&self, end: &Event) -> Result<f32> {
-        gpu(self.device)?;
+        if gpu(self.device)?.emulator().is_some() {
+            let (a, b) = (*self.host_time.lock().unwrap(), *end.host_time.lock().unwrap());
+            return match (a, b) {
+                (Some(a), Some(b)) => Ok(b.saturating_duration_since(a).as_secs_f32() * 1e3),
+                _ => Err(Error::runtime("CUDA error: device not ready (both events must be recorded)")),
+            };
+        }
         // SAFETY: live events.
         unsafe { result::event::elapsed(self.ev, end.ev) }.map_err(driver_err)
     }
@@ -249,7 +367,9 @@ impl Event {
 
 impl Drop for Event {
     fn drop(&mut self) {
-        // SAFETY: destroying a live event; errors at teardown are ignored.
-        let _ = unsafe { result::event::destroy(self.ev) };
+        if !self.ev.is_null() {
+            // SAFETY: destroying a live event; errors at teardown are ignored.
+            let _ = unsafe { result::event::destroy(self.ev) };
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod blas;
 pub mod device;
 pub mod elementwise;
+mod emulator;
 mod kernels;
 pub mod random;
 pub mod transfer;

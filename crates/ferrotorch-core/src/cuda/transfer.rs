@@ -1,10 +1,8 @@
 //! Copies between host and device memory.
 
 use super::device::gpu;
-use super::driver_err;
 use super::elementwise::{cast, dptr, empty};
 use crate::{Device, Result, Tensor};
-use cudarc::driver::result;
 
 /// A contiguous copy of CPU tensor `t` on CUDA device `device`.
 pub fn to_cuda(t: &Tensor, device: usize) -> Result<Tensor> {
@@ -12,12 +10,12 @@ pub fn to_cuda(t: &Tensor, device: usize) -> Result<Tensor> {
     let out = empty(t.shape(), t.dtype(), Device::Cuda(device))?;
     let nbytes = src.numel() * src.dtype().size();
     if nbytes > 0 {
-        gpu(device)?;
+        let g = gpu(device)?;
         // SAFETY: `src` is contiguous on CPU with `nbytes` readable bytes.
         let host = unsafe { std::slice::from_raw_parts(src.storage().cpu_ptr()?.add(src.offset() * src.dtype().size()), nbytes) };
         // Synchronous on the default stream: ordered after queued kernels,
         // and the host buffer may be freed once it returns.
-        unsafe { result::memcpy_htod_sync(dptr(&out)?, host) }.map_err(driver_err)?;
+        unsafe { g.copy_to_device(dptr(&out)?, host) }?;
     }
     Ok(out)
 }
@@ -29,10 +27,10 @@ pub fn to_cpu(t: &Tensor) -> Result<Tensor> {
     let out = crate::dispatch!(t.dtype(), T => {
         let (out, p) = Tensor::uninit::<T>(t.shape());
         if nbytes > 0 {
-            gpu(src.device().index().unwrap_or(0))?;
+            let g = gpu(src.device().index().unwrap_or(0))?;
             // SAFETY: `p` has room for numel elements of T = nbytes bytes.
             let host = unsafe { std::slice::from_raw_parts_mut(p as *mut u8, nbytes) };
-            unsafe { result::memcpy_dtoh_sync(host, dptr(&src)?) }.map_err(driver_err)?;
+            unsafe { g.copy_to_host(host, dptr(&src)?) }?;
         }
         out
     });

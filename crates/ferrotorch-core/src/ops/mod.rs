@@ -32,11 +32,12 @@ pub(crate) fn op_device(ts: &[&Tensor]) -> crate::Device {
 
 /// PyTorch's cross-device error for any op mixing devices.
 pub(crate) fn check_same_device(ts: &[&Tensor]) -> Result<()> {
-    if let Some(first) = ts.first() {
+    // 0-d CPU tensors act like scalars and may join any device.
+    let cpu_scalar = |t: &Tensor| t.ndim() == 0 && t.device() == crate::Device::Cpu;
+    if let Some(first) = ts.iter().find(|t| !cpu_scalar(t)) {
         let d = first.device();
-        for t in &ts[1..] {
-            // 0-d CPU tensors act like scalars and may join any device.
-            if t.device() != d && !(t.ndim() == 0 && t.device() == crate::Device::Cpu) {
+        for t in ts {
+            if t.device() != d && !cpu_scalar(t) {
                 // PyTorch names the accelerator first, whatever the operand order
                 let (x, y) = if d == crate::Device::Cpu { (t.device(), d) } else { (d, t.device()) };
                 bail!(

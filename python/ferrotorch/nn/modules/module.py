@@ -269,7 +269,9 @@ class Module:
 
     def _apply(self, fn):
         """Applies ``fn`` to every parameter and buffer, keeping Parameter
-        objects (their data is replaced in place when shape and dtype allow)."""
+        objects (their data is replaced in place when shape, dtype and device
+        allow; moving to another device makes new Parameters, so optimizers
+        must be built after ``.to(device)``)."""
         for m in self.children():
             m._apply(fn)
         for key, p in self._parameters.items():
@@ -277,7 +279,7 @@ class Module:
                 continue
             with no_grad():
                 new = fn(p)
-            if new.dtype == p.dtype and tuple(new.shape) == tuple(p.shape):
+            if new.dtype == p.dtype and tuple(new.shape) == tuple(p.shape) and new.device == p.device:
                 p.data = new
                 if p.grad is not None:
                     p.grad = fn(p.grad)

@@ -1,0 +1,56 @@
+// Every kernel of kernels/*.cu built for the host in one library (with
+// tests/kernels_host.h), plus `launch_<kernel>(void **params)` entry points
+// that unpack a cuLaunchKernel-style parameter array. Used by
+// tests/test_cuda_kernels_host.py directly and, through
+// FERROTORCH_CUDA_EMULATOR, by the Rust backend's host emulator.
+#include "elementwise_u8.cu"
+#include "elementwise_i8.cu"
+#include "elementwise_i16.cu"
+#include "elementwise_i32.cu"
+#include "elementwise_i64.cu"
+#include "elementwise_f16.cu"
+#include "elementwise_bf16.cu"
+#include "elementwise_f32.cu"
+#include "elementwise_f64.cu"
+#include "random.cu"
+
+#define ARG(T, k) (*(T *)p[k])
+#define THUNKS(S, NAME)                                                                          \
+  extern "C" void launch_binary_##NAME(void **p) {                                               \
+    binary_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3), ARG(const S *, 4), \
+                  ARG(u64, 5), ARG(u64, 6), ARG(int, 7));                                        \
+  }                                                                                              \
+  extern "C" void launch_unary_##NAME(void **p) {                                                \
+    unary_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3));                   \
+  }                                                                                              \
+  extern "C" void launch_where_##NAME(void **p) {                                                \
+    where_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const unsigned char *, 2), ARG(const S *, 3),     \
+                 ARG(const S *, 4), ARG(u64, 5), ARG(u64, 6), ARG(int, 7));                      \
+  }                                                                                              \
+  extern "C" void launch_cast_##NAME(void **p) {                                                 \
+    cast_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3));                    \
+  }                                                                                              \
+  extern "C" void launch_fill_##NAME(void **p) { fill_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(u64, 2)); }
+
+THUNKS(unsigned char, u8)
+THUNKS(signed char, i8)
+THUNKS(short, i16)
+THUNKS(int, i32)
+THUNKS(i64, i64)
+THUNKS(half_t, f16)
+THUNKS(bf16_t, bf16)
+THUNKS(float, f32)
+THUNKS(double, f64)
+
+extern "C" void launch_uniform(void **p) {
+  uniform(ARG(i64, 0), ARG(int, 1), ARG(void *, 2), ARG(u64, 3), ARG(u64, 4), ARG(double, 5),
+          ARG(double, 6), ARG(double, 7));
+}
+extern "C" void launch_normal(void **p) {
+  normal(ARG(i64, 0), ARG(int, 1), ARG(void *, 2), ARG(u64, 3), ARG(u64, 4), ARG(double, 5),
+         ARG(double, 6));
+}
+extern "C" void launch_integers(void **p) {
+  integers(ARG(i64, 0), ARG(int, 1), ARG(void *, 2), ARG(u64, 3), ARG(u64, 4), ARG(i64, 5),
+           ARG(u64, 6));
+}
