@@ -59,19 +59,26 @@ fn grid(n: usize) -> u32 {
     n.div_ceil(BLOCK as usize * UNROLL).clamp(1, i32::MAX as usize) as u32
 }
 
-/// Module and kernel-name suffix of a storage dtype (bool runs as u8).
+/// `<prefix>_<dtype>` for the nine storage dtypes, in `module_of`'s order.
+macro_rules! per_dtype {
+    ($f:literal) => {
+        [
+            concat!($f, "_u8"),
+            concat!($f, "_i8"),
+            concat!($f, "_i16"),
+            concat!($f, "_i32"),
+            concat!($f, "_i64"),
+            concat!($f, "_f16"),
+            concat!($f, "_bf16"),
+            concat!($f, "_f32"),
+            concat!($f, "_f64"),
+        ]
+    };
+}
+
+/// Module and kernel-name index of a storage dtype (bool runs as u8).
 fn module_of(dt: DType) -> (&'static str, usize) {
-    const MODULES: [&str; 9] = [
-        "elementwise_u8",
-        "elementwise_i8",
-        "elementwise_i16",
-        "elementwise_i32",
-        "elementwise_i64",
-        "elementwise_f16",
-        "elementwise_bf16",
-        "elementwise_f32",
-        "elementwise_f64",
-    ];
+    const MODULES: [&str; 9] = per_dtype!("elementwise");
     let i = match dt {
         DType::Bool | DType::U8 => 0,
         DType::I8 => 1,
@@ -97,26 +104,11 @@ enum Family {
 }
 
 fn kernel(g: &Gpu, family: Family, dt: DType) -> Result<cudarc::driver::sys::CUfunction> {
-    macro_rules! names {
-        ($f:literal) => {
-            [
-                concat!($f, "_u8"),
-                concat!($f, "_i8"),
-                concat!($f, "_i16"),
-                concat!($f, "_i32"),
-                concat!($f, "_i64"),
-                concat!($f, "_f16"),
-                concat!($f, "_bf16"),
-                concat!($f, "_f32"),
-                concat!($f, "_f64"),
-            ]
-        };
-    }
-    const BINARY: [&str; 9] = names!("binary");
-    const UNARY: [&str; 9] = names!("unary");
-    const WHERE: [&str; 9] = names!("where");
-    const CAST: [&str; 9] = names!("cast");
-    const FILL: [&str; 9] = names!("fill");
+    const BINARY: [&str; 9] = per_dtype!("binary");
+    const UNARY: [&str; 9] = per_dtype!("unary");
+    const WHERE: [&str; 9] = per_dtype!("where");
+    const CAST: [&str; 9] = per_dtype!("cast");
+    const FILL: [&str; 9] = per_dtype!("fill");
     let (module, i) = module_of(dt);
     let name = match family {
         Family::Binary => BINARY[i],
