@@ -59,6 +59,10 @@ template <> struct Ty<bf16_t> {
   static __device__ __forceinline__ bf16_t store(C v) { bf16_t r; r.x = f2bf(v); return r; }
 };
 
+template <typename C> struct IsFloat { static const bool value = false; };
+template <> struct IsFloat<float> { static const bool value = true; };
+template <> struct IsFloat<double> { static const bool value = true; };
+
 // Conversions with ferrotorch's CPU semantics (Rust `as`): floats to ints
 // truncate and saturate through int64 (NaN -> 0), then wrap to the width.
 __device__ __forceinline__ i64 sat_i64(double v) {

@@ -12,9 +12,6 @@ template <typename T> __device__ __forceinline__ T from_bits(u64 b) {
   x.u = b;
   return x.v;
 }
-template <typename C> struct IsFloat { static const bool value = false; };
-template <> struct IsFloat<float> { static const bool value = true; };
-template <> struct IsFloat<double> { static const bool value = true; };
 
 // ---------------------------------------------------------------- binary ---
 enum BinOp {

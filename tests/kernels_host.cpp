@@ -13,6 +13,7 @@
 #include "elementwise_f32.cu"
 #include "elementwise_f64.cu"
 #include "random.cu"
+#include "reduce.cu"
 
 #define ARG(T, k) (*(T *)p[k])
 #define THUNKS(S, NAME)                                                                          \
@@ -30,7 +31,10 @@
   extern "C" void launch_cast_##NAME(void **p) {                                                 \
     cast_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3));                    \
   }                                                                                              \
-  extern "C" void launch_fill_##NAME(void **p) { fill_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(u64, 2)); }
+  extern "C" void launch_fill_##NAME(void **p) { fill_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(u64, 2)); } \
+  extern "C" void launch_reduce_##NAME(void **p) {                                               \
+    reduce_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const S *, 4));    \
+  }
 
 THUNKS(unsigned char, u8)
 THUNKS(signed char, i8)

@@ -4,6 +4,7 @@
 //! `Geo` parameter block; op codes follow the kernels' enums.
 
 use super::device::{arg, gpu, Gpu};
+use super::kernels::{dtype_index, per_dtype};
 use crate::layout::contiguous_strides;
 use crate::ops::binary::BinaryOp;
 use crate::ops::unary::FloatOp;
@@ -59,37 +60,10 @@ fn grid(n: usize) -> u32 {
     n.div_ceil(BLOCK as usize * UNROLL).clamp(1, i32::MAX as usize) as u32
 }
 
-/// `<prefix>_<dtype>` for the nine storage dtypes, in `module_of`'s order.
-macro_rules! per_dtype {
-    ($f:literal) => {
-        [
-            concat!($f, "_u8"),
-            concat!($f, "_i8"),
-            concat!($f, "_i16"),
-            concat!($f, "_i32"),
-            concat!($f, "_i64"),
-            concat!($f, "_f16"),
-            concat!($f, "_bf16"),
-            concat!($f, "_f32"),
-            concat!($f, "_f64"),
-        ]
-    };
-}
-
-/// Module and kernel-name index of a storage dtype (bool runs as u8).
+/// Module and kernel-name index of a storage dtype.
 fn module_of(dt: DType) -> (&'static str, usize) {
     const MODULES: [&str; 9] = per_dtype!("elementwise");
-    let i = match dt {
-        DType::Bool | DType::U8 => 0,
-        DType::I8 => 1,
-        DType::I16 => 2,
-        DType::I32 => 3,
-        DType::I64 => 4,
-        DType::F16 => 5,
-        DType::BF16 => 6,
-        DType::F32 => 7,
-        DType::F64 => 8,
-    };
+    let i = dtype_index(dt);
     (MODULES[i], i)
 }
 

@@ -10,6 +10,7 @@ pub mod elementwise;
 mod emulator;
 mod kernels;
 pub mod random;
+pub mod reduce;
 pub mod transfer;
 
 pub use device::{current_device, device_count, gpu, is_available, set_device, Event, Gpu};

@@ -5,6 +5,7 @@ use crate::cpu::reduce::{
 };
 use crate::layout::wrap_dims;
 use crate::ops::binary::{binary, Arg, BinaryOp};
+use crate::cuda::reduce::{reduce as cuda_reduce, ReduceOp};
 use crate::{bail, dispatch, DType, Result, Scalar, Tensor};
 
 /// Sum over `dims`: contiguous inputs reduced over a block of dims followed
@@ -75,7 +76,6 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::sum(self, dims, keepdim, dtype)
         );
-        crate::ops::cpu_only("aten::sum", &[self])?;
         let d = self.reduction_dims(dims)?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()
@@ -83,6 +83,10 @@ impl Tensor {
             DType::I64
         });
         let x = self.to_dtype(out_dt)?;
+        if x.is_cuda() {
+            let r = cuda_reduce(&x, &d, ReduceOp::Sum, out_dt)?;
+            return self.keepdim_shape(r, &d, keepdim);
+        }
         let r = match out_dt {
             DType::F32 => sum_kernel::<f32>(&x, &d)?,
             DType::F64 => sum_kernel::<f64>(&x, &d)?,
@@ -129,7 +133,6 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::prod(self, dims, keepdim, dtype)
         );
-        crate::ops::cpu_only("aten::prod", &[self])?;
         let d = self.reduction_dims(dims)?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()
@@ -137,6 +140,10 @@ impl Tensor {
             DType::I64
         });
         let x = self.to_dtype(out_dt)?;
+        if x.is_cuda() {
+            let r = cuda_reduce(&x, &d, ReduceOp::Prod, out_dt)?;
+            return self.keepdim_shape(r, &d, keepdim);
+        }
         let r = if out_dt.is_floating_point() {
             dispatch!(out_dt, T => reduce::<T, _>(&x, &d, &Prod)).to_dtype(out_dt)?
         } else {
@@ -151,16 +158,19 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::extreme(self, dims, keepdim, max)
         );
-        crate::ops::cpu_only(if max { "aten::amax" } else { "aten::amin" }, &[self])?;
         let d = self.reduction_dims(dims)?;
         self.check_nonempty_reduction(&d, if max { "max" } else { "min" })?;
+        if self.is_cuda() {
+            let op = if max { ReduceOp::Max } else { ReduceOp::Min };
+            let r = cuda_reduce(self, &d, op, self.dtype())?;
+            return self.keepdim_shape(r, &d, keepdim);
+        }
         let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ExtValue(ArgExt { max })));
         self.keepdim_shape(r, &d, keepdim)
     }
 
     /// argmax/argmin over one dim, or over the flattened tensor when `dim` is None.
     pub fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, max: bool) -> Result<Tensor> {
-        crate::ops::cpu_only(if max { "aten::argmax" } else { "aten::argmin" }, &[self])?;
         if self.dtype() == DType::Bool {
             bail!(
                 runtime,
@@ -172,7 +182,11 @@ impl Tensor {
             None => {
                 let flat = self.reshape(&[-1])?;
                 flat.check_nonempty_reduction(&[0], if max { "argmax" } else { "argmin" })?;
-                let r = dispatch!(self.dtype(), T => reduce::<T, _>(&flat, &[0], &ArgExt { max }));
+                let r = if flat.is_cuda() {
+                    cuda_reduce(&flat, &[0], if max { ReduceOp::ArgMax } else { ReduceOp::ArgMin }, DType::I64)?
+                } else {
+                    dispatch!(self.dtype(), T => reduce::<T, _>(&flat, &[0], &ArgExt { max }))
+                };
                 if keepdim {
                     r.reshape(&vec![1; self.ndim()])
                 } else {
@@ -182,7 +196,11 @@ impl Tensor {
             Some(dm) => {
                 let d = self.reduction_dims(Some(&[dm]))?;
                 self.check_nonempty_reduction(&d, if max { "argmax" } else { "argmin" })?;
-                let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ArgExt { max }));
+                let r = if self.is_cuda() {
+                    cuda_reduce(self, &d, if max { ReduceOp::ArgMax } else { ReduceOp::ArgMin }, DType::I64)?
+                } else {
+                    dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &ArgExt { max }))
+                };
                 self.keepdim_shape(r, &d, keepdim)
             }
         }
@@ -200,6 +218,11 @@ impl Tensor {
                 || self.extreme_dim(dim, keepdim, max)
             )
         );
+        if self.is_cuda() && self.ndim() > 0 {
+            // two reductions (the values need no gather): same NaN and tie rules
+            let vals = self.extreme(Some(&[dim]), keepdim, max)?;
+            return Ok((vals, self.arg_extreme(Some(dim), keepdim, max)?));
+        }
         let idx = self.arg_extreme(Some(dim), true, max)?;
         let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
         let vals = if self.ndim() == 0 {
@@ -224,9 +247,12 @@ impl Tensor {
         self.truth(dims, keepdim, false)
     }
     fn truth(&self, dims: Option<&[i64]>, keepdim: bool, all: bool) -> Result<Tensor> {
-        crate::ops::cpu_only(if all { "aten::all" } else { "aten::any" }, &[self])?;
         let d = self.reduction_dims(dims)?;
-        let r = dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &Truth { all }));
+        let r = if self.is_cuda() {
+            cuda_reduce(self, &d, if all { ReduceOp::All } else { ReduceOp::Any }, DType::Bool)?
+        } else {
+            dispatch!(self.dtype(), T => reduce::<T, _>(self, &d, &Truth { all }))
+        };
         // PyTorch keeps uint8 for uint8 inputs
         let r = if self.dtype() == DType::U8 {
             r.to_dtype(DType::U8)?
