@@ -59,6 +59,13 @@ template <> struct Ty<bf16_t> {
   static __device__ __forceinline__ bf16_t store(C v) { bf16_t r; r.x = f2bf(v); return r; }
 };
 
+// A value passed by the host as the low bytes of a u64 (little-endian).
+template <typename T> __device__ __forceinline__ T from_bits(u64 b) {
+  union { u64 u; T v; } x;
+  x.u = b;
+  return x.v;
+}
+
 template <typename C> struct IsFloat { static const bool value = false; };
 template <> struct IsFloat<float> { static const bool value = true; };
 template <> struct IsFloat<double> { static const bool value = true; };

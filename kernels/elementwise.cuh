@@ -6,12 +6,6 @@
 #pragma once
 #include "common.cuh"
 
-// A value passed by the host as the low bytes of a u64 (little-endian).
-template <typename T> __device__ __forceinline__ T from_bits(u64 b) {
-  union { u64 u; T v; } x;
-  x.u = b;
-  return x.v;
-}
 
 // ---------------------------------------------------------------- binary ---
 enum BinOp {

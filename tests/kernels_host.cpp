@@ -14,6 +14,8 @@
 #include "elementwise_f64.cu"
 #include "random.cu"
 #include "reduce.cu"
+#include "index.cu"
+#include "optim.cu"
 
 #define ARG(T, k) (*(T *)p[k])
 #define THUNKS(S, NAME)                                                                          \
@@ -34,6 +36,14 @@
   extern "C" void launch_fill_##NAME(void **p) { fill_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(u64, 2)); } \
   extern "C" void launch_reduce_##NAME(void **p) {                                               \
     reduce_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const S *, 4));    \
+  }                                                                                              \
+  extern "C" void launch_gather_##NAME(void **p) {                                               \
+    gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4),  \
+                  ARG(i64, 5), ARG(int *, 6));                                                   \
+  }                                                                                              \
+  extern "C" void launch_scatter_##NAME(void **p) {                                              \
+    scatter_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4), \
+                   ARG(i64, 5), ARG(u64, 6), ARG(int, 7), ARG(int *, 8));                        \
   }
 
 THUNKS(unsigned char, u8)
@@ -57,4 +67,12 @@ extern "C" void launch_normal(void **p) {
 extern "C" void launch_integers(void **p) {
   integers(ARG(i64, 0), ARG(int, 1), ARG(void *, 2), ARG(u64, 3), ARG(u64, 4), ARG(i64, 5),
            ARG(u64, 6));
+}
+extern "C" void launch_optim_f32(void **p) {
+  optim_f32(ARG(i64, 0), ARG(int, 1), ARG(Hyper, 2), ARG(float *, 3), ARG(const float *, 4),
+            ARG(float *, 5), ARG(float *, 6), ARG(float *, 7));
+}
+extern "C" void launch_optim_f64(void **p) {
+  optim_f64(ARG(i64, 0), ARG(int, 1), ARG(Hyper, 2), ARG(double *, 3), ARG(const double *, 4),
+            ARG(double *, 5), ARG(double *, 6), ARG(double *, 7));
 }

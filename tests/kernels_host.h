@@ -31,3 +31,5 @@ static inline double erfinv(double y) {
   return x;
 }
 static inline float erfinv(float y) { return (float)erfinv((double)y); }
+// Atomics: the host build runs one thread.
+template <typename T> static inline T atomicAdd(T *p, T v) { T old = *p; *p = old + v; return old; }

@@ -98,11 +98,11 @@ fn write(t: &Tensor, v: f64) -> Result<()> {
 /// Per-step scalars of one parameter, computed once (PyTorch computes them in
 /// Python floats, i.e. f64).
 #[derive(Clone, Copy, Default)]
-struct Coef {
-    a: f64,
-    b: f64,
-    c: f64,
-    d: f64,
+pub(crate) struct Coef {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+    pub d: f64,
 }
 
 /// Advances the scalar state and returns the step's coefficients.
@@ -184,7 +184,6 @@ pub fn step(
     state: &[Vec<Tensor>],
     first: &[bool],
 ) -> Result<()> {
-    crate::ops::cpu_only("ferrotorch::optimizer_step", &params.iter().chain(grads).collect::<Vec<_>>())?;
     if grads.len() != params.len() || state.len() != params.len() {
         bail!(
             value,
@@ -205,6 +204,7 @@ pub fn step(
                 algo.state_len()
             );
         }
+        crate::ops::check_same_device(&[p, g])?;
         if g.shape() != p.shape() || g.dtype() != p.dtype() {
             bail!(
                 runtime,
@@ -217,8 +217,8 @@ pub fn step(
         }
         let (scalars, bufs) = st.split_at(algo.scalars());
         for b in bufs {
-            if b.shape() != p.shape() || b.dtype() != p.dtype() || !b.is_contiguous() {
-                bail!(runtime, "optimizer step: state tensor of shape {:?} ({}) does not match its parameter {:?} ({})", b.shape(), b.dtype().name(), p.shape(), p.dtype().name());
+            if b.shape() != p.shape() || b.dtype() != p.dtype() || !b.is_contiguous() || b.device() != p.device() {
+                bail!(runtime, "optimizer step: state tensor of shape {:?} ({}, {}) does not match its parameter {:?} ({}, {})", b.shape(), b.dtype().name(), b.device(), p.shape(), p.dtype().name(), p.device());
             }
         }
         let coef = coefficients(algo, c, scalars)?;
@@ -231,6 +231,7 @@ pub fn step(
         let gc = g.contiguous()?;
         let fresh = first.get(i).copied().unwrap_or(false);
         match p.dtype() {
+            _ if p.is_cuda() => crate::cuda::optim::update(algo, c, coef, &pc, &gc, bufs, fresh)?,
             DType::F32 => update::<f32>(algo, c, coef, &pc, &gc, bufs, fresh),
             DType::F64 => update::<f64>(algo, c, coef, &pc, &gc, bufs, fresh),
             d => bail!(

@@ -177,7 +177,7 @@ class Optimizer:
             elif kind == "one":
                 st[name] = _C.tensor(1.0, dtype=_C.float32)
             else:
-                st[name] = _C.zeros(*p.shape, dtype=p.dtype)
+                st[name] = _C.zeros(*p.shape, dtype=p.dtype, device=p.device)
 
     # ---- state_dict ------------------------------------------------------
     def state_dict(self):

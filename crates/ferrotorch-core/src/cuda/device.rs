@@ -55,6 +55,10 @@ pub struct Gpu {
     pub(crate) dev: sys::CUdevice,
     ctx: sys::CUcontext,
     modules: Mutex<HashMap<&'static str, sys::CUmodule>>,
+    /// Device word that index kernels set on an out-of-range index, and
+    /// whether any kernel that may set it ran since the last check.
+    error_flag: OnceLock<u64>,
+    error_armed: std::sync::atomic::AtomicBool,
     functions: Mutex<HashMap<(&'static str, &'static str), sys::CUfunction>>,
 }
 
@@ -96,6 +100,8 @@ impl Gpu {
             ctx,
             modules: Mutex::new(HashMap::new()),
             functions: Mutex::new(HashMap::new()),
+            error_flag: OnceLock::new(),
+            error_armed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -123,10 +129,45 @@ impl Gpu {
 
     /// Waits for every queued kernel and copy of this device.
     pub fn synchronize(&self) -> Result<()> {
-        if self.emulator().is_some() {
-            return Ok(()); // launches ran to completion on the host
+        if self.emulator().is_none() {
+            result::ctx::synchronize().map_err(driver_err)?;
         }
-        result::ctx::synchronize().map_err(driver_err)
+        self.check_errors()
+    }
+
+    /// The device error word for a kernel about to be launched (allocated
+    /// zeroed on first use); arms the check at the next synchronization.
+    pub(crate) fn error_flag(&self) -> Result<u64> {
+        let p = match self.error_flag.get() {
+            Some(&p) => p,
+            None => {
+                let p = self.malloc(4)?.ok_or_else(|| Error::runtime("CUDA out of memory (error flag)"))?;
+                // SAFETY: 4 fresh device bytes.
+                unsafe { self.copy_to_device(p, &[0u8; 4]) }?;
+                *self.error_flag.get_or_init(|| p)
+            }
+        };
+        self.error_armed.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(p)
+    }
+
+    /// Raises (once) what a kernel reported through the error word; callers
+    /// have synchronized, so every kernel that could set it has finished.
+    pub(crate) fn check_errors(&self) -> Result<()> {
+        if !self.error_armed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        let Some(&p) = self.error_flag.get() else { return Ok(()) };
+        let mut word = [0u8; 4];
+        // SAFETY: the flag is 4 device bytes owned by this device.
+        unsafe { self.copy_to_host(&mut word, p) }?;
+        if word == [0; 4] {
+            return Ok(());
+        }
+        unsafe { self.copy_to_device(p, &[0u8; 4]) }?;
+        Err(Error::runtime(
+            "CUDA error: device-side assert triggered: an index was out of bounds (index >= size or index < -size) in gather/scatter/index_select/index_add",
+        ))
     }
 
     pub fn name(&self) -> Result<String> {

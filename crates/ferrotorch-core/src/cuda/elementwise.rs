@@ -20,7 +20,7 @@ const UNROLL: usize = 4;
 /// (operand 0 is the output).
 #[repr(C)]
 #[derive(Clone, Copy)]
-struct Geo {
+pub(crate) struct Geo {
     n: i64,
     ndim: i32,
     contiguous: i32,
@@ -30,7 +30,7 @@ struct Geo {
 
 impl Geo {
     /// `strides[k]` are operand k's strides broadcast to `shape`.
-    fn new<const K: usize>(shape: &[usize], strides: [&[isize]; K]) -> Result<Geo> {
+    pub(crate) fn new<const K: usize>(shape: &[usize], strides: [&[isize]; K]) -> Result<Geo> {
         let n: usize = shape.iter().product();
         let (cs, st) = crate::iter::coalesce(shape, strides);
         if cs.len() > MAX_DIMS {
@@ -175,7 +175,7 @@ impl Operand {
 }
 
 /// The bits of `s` as a `dt` element (the low bytes of a u64).
-fn storage_bits(s: Scalar, dt: DType) -> u64 {
+pub(crate) fn storage_bits(s: Scalar, dt: DType) -> u64 {
     crate::dispatch!(dt, T => {
         let v = T::from_scalar(s);
         let mut b = [0u8; 8];

@@ -23,6 +23,8 @@ modules!(
     "elementwise_bf16",
     "elementwise_f32",
     "elementwise_f64",
+    "index",
+    "optim",
     "random",
     "reduce",
 );

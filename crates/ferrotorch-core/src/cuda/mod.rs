@@ -8,6 +8,8 @@ pub mod blas;
 pub mod device;
 pub mod elementwise;
 mod emulator;
+pub mod index;
+pub(crate) mod optim;
 mod kernels;
 pub mod random;
 pub mod reduce;

@@ -31,6 +31,7 @@ pub fn to_cpu(t: &Tensor) -> Result<Tensor> {
             // SAFETY: `p` has room for numel elements of T = nbytes bytes.
             let host = unsafe { std::slice::from_raw_parts_mut(p as *mut u8, nbytes) };
             unsafe { g.copy_to_host(host, dptr(&src)?) }?;
+            g.check_errors()?;
         }
         out
     });

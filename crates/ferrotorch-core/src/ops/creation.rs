@@ -14,6 +14,10 @@ impl Tensor {
             Device::Cuda(_) => crate::cuda::elementwise::full(shape, value, dtype, device),
         }
     }
+    /// Zeros on `device` (backward formulas build their grads where the inputs live).
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        Tensor::full_on(shape, Scalar::Int(0), dtype, device)
+    }
     pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, Scalar::Int(0), dtype)
     }

@@ -11,7 +11,6 @@ impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         record_if_needed!([self], grad::gather(self, dim, index));
         crate::ops::check_same_device(&[self, index])?;
-        crate::ops::cpu_only("aten::gather", &[self, index])?;
         if index.dtype() != DType::I64 {
             bail!(runtime, "gather(): Expected dtype int64 for index");
         }
@@ -33,6 +32,12 @@ impl Tensor {
                     d
                 );
             }
+        }
+        if self.is_cuda() {
+            if self.ndim() == 0 || index.ndim() != self.ndim() {
+                return Err(crate::cuda::unsupported("aten::gather (0-d operands)"));
+            }
+            return crate::cuda::index::gather(self, d, index);
         }
         let idx = index.contiguous()?;
         let ids = unsafe { idx.as_slice::<i64>() };
@@ -413,6 +418,9 @@ impl Tensor {
                 Ok(r)
             };
         }
+        if self.is_cuda() {
+            return crate::cuda::index::index_select(self, d, &idx);
+        }
         let mut ii: Vec<Option<Tensor>> = vec![None; d];
         ii.push(Some(idx));
         self.index(&ii)
@@ -548,7 +556,6 @@ impl Tensor {
         accumulate: bool,
         name: &str,
     ) -> Result<()> {
-        crate::ops::cpu_only(name, &[&[self, index][..], src.as_slice()].concat())?;
         if inplace::needs_grad(self, src.as_slice()) {
             let r = self.scatter_impl(dim, index, src, value, accumulate, name)?;
             return self.copy_(&r);
@@ -606,6 +613,14 @@ impl Tensor {
             }
         }
         if index.numel() == 0 {
+            return Ok(());
+        }
+        if self.is_cuda() {
+            if self.ndim() == 0 || src.is_some_and(|s| s.ndim() == 0) {
+                return Err(crate::cuda::unsupported(name));
+            }
+            crate::cuda::index::scatter(self, d, index, src, value, accumulate)?;
+            self.bump_version();
             return Ok(());
         }
         let idx = index.contiguous()?;
@@ -735,6 +750,12 @@ impl Tensor {
             .to_dtype(self.dtype())?
         };
         let idx = long_index(index, "index_add_")?.reshape(&[-1])?;
+        if self.is_cuda() && self.ndim() > 0 {
+            crate::ops::check_same_device(&[self, &idx, &src])?;
+            crate::cuda::index::index_add(self, d, &idx, &src)?;
+            self.bump_version();
+            return Ok(());
+        }
         if self.ndim() == 0 {
             return self
                 .reshape(&[1])?

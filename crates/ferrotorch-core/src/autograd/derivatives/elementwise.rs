@@ -136,7 +136,7 @@ fn grad_a(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
         Add | Sub | Remainder | Fmod => g.clone(),
         Mul => bin(Mul, gt, b)?,
         Div => bin(Div, gt, b)?,
-        FloorDiv | TruncDiv => zeros_like(g),
+        FloorDiv | TruncDiv => zeros_like(g)?,
         Pow => {
             // g * b * a^(b-1), zero where b == 0
             let bm1 = bin(Sub, b, Arg::S(Scalar::Int(1)))?;
@@ -146,7 +146,7 @@ fn grad_a(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
                 Arg::T(&bin(Mul, b, Arg::T(&bin(Pow, a, Arg::T(&bm1))?))?),
             )?;
             match b {
-                Arg::S(s) if s.to_f64() == 0.0 => zeros_like(&r),
+                Arg::S(s) if s.to_f64() == 0.0 => zeros_like(&r)?,
                 Arg::S(_) => r,
                 Arg::T(bt) => {
                     let z = cmp(Eq, Arg::T(bt), Arg::S(Scalar::Int(0)))?;
@@ -171,7 +171,7 @@ fn grad_b(op_: BinaryOp, g: &Tensor, a: Arg, b: Arg, out: Option<&Tensor>) -> Re
         Sub => g.neg()?,
         Mul => bin(Mul, gt, a)?,
         Div => bin(Div, Arg::T(&bin(Div, Arg::T(&bin(Mul, gt, a)?), b)?), b)?.neg()?,
-        FloorDiv | TruncDiv => zeros_like(g),
+        FloorDiv | TruncDiv => zeros_like(g)?,
         Pow => {
             // g * out * ln(a), zero where a == 0 and b >= 0
             let out = out.expect("pow saves its output when the exponent needs grad");
@@ -352,7 +352,7 @@ pub(crate) fn zero_grad_op(
     forward: impl FnOnce() -> Result<Tensor>,
 ) -> Result<Tensor> {
     op(name, &[x], forward, Vec::new, |_, g, _| {
-        Ok(vec![Some(zeros_like(g))])
+        Ok(vec![Some(zeros_like(g)?)])
     })
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn gather(x: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
         || x.gather(dim, index),
         || vec![Save::T(index.clone())],
         move |s, g, _| {
-            let z = Tensor::zeros(&shape, g.dtype());
+            let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
             Ok(vec![Some(z.scatter_add(dim, &s[0], g)?)])
         },
     )
@@ -101,7 +101,7 @@ pub(crate) fn index_select(x: &Tensor, dim: i64, index: &Tensor) -> Result<Tenso
         || x.index_select(dim, index),
         || vec![Save::T(index.clone())],
         move |s, g, _| {
-            let z = Tensor::zeros(&shape, g.dtype());
+            let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
             Ok(vec![Some(z.index_add(dim, &s[0], g, Scalar::Int(1))?)])
         },
     )
@@ -164,7 +164,7 @@ pub(crate) fn index(x: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
         || x.index(indices),
         move || save,
         move |s, g, _| {
-            let z = Tensor::zeros(&shape, g.dtype());
+            let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
             // duplicate indices read one element several times: their grads add
             Ok(vec![Some(z.index_put(
                 &load_indices(s, &pattern),
@@ -194,7 +194,7 @@ pub(crate) fn index_put(
             } else if accumulate {
                 Some(g.clone())
             } else {
-                let z = Tensor::zeros(&[], g.dtype());
+                let z = Tensor::zeros_on(&[], g.dtype(), g.device())?;
                 Some(g.index_put(&idx, &z, false)?)
             };
             // the engine sums this down to the shape values broadcast from
@@ -219,7 +219,7 @@ pub(crate) fn masked_fill(x: &Tensor, mask: &Tensor, value: &Tensor) -> Result<T
         move |s, g, needs| {
             let m = &s[0];
             let gx = if needs[0] {
-                Some(g.masked_fill(m, &Tensor::zeros(&[], g.dtype()))?)
+                Some(g.masked_fill(m, &Tensor::zeros_on(&[], g.dtype(), g.device())?)?)
             } else {
                 None
             };
@@ -245,7 +245,7 @@ pub(crate) fn masked_select(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
         move |s, g, _| {
             let shape = crate::layout::broadcast_shapes(&x_shape, s[0].shape())?;
             let flat_mask = s[0].broadcast_to(&shape)?.reshape(&[-1])?;
-            let z = Tensor::zeros(&[flat_mask.numel()], g.dtype());
+            let z = Tensor::zeros_on(&[flat_mask.numel()], g.dtype(), g.device())?;
             let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
             let r = z.index_put(&[Some(flat_mask)], g, false)?;
             Ok(vec![Some(r.reshape(&dims)?)])
@@ -264,7 +264,7 @@ pub(crate) fn take(x: &Tensor, index: &Tensor) -> Result<Tensor> {
         || x.take(index),
         || vec![Save::T(index.clone())],
         move |s, g, _| {
-            let z = Tensor::zeros(&[numel], g.dtype());
+            let z = Tensor::zeros_on(&[numel], g.dtype(), g.device())?;
             let idx = s[0].reshape(&[-1])?;
             let flat = z.index_put(&[Some(idx)], &g.reshape(&[-1])?, true)?;
             Ok(vec![Some(flat.reshape(&shape)?)])
@@ -302,7 +302,7 @@ pub(crate) fn select_along(
             } else {
                 (g.clone(), s[0].clone())
             };
-            let z = Tensor::zeros(&shape, g.dtype());
+            let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
             Ok(vec![Some(z.scatter(d, &i, &g)?)])
         },
     )?;

@@ -75,8 +75,8 @@ pub(crate) fn copy_(dst: &Tensor, src: &Tensor) -> Result<()> {
         move |_, g, needs| {
             let g = g[0].as_ref().expect("grad");
             let old = if needs[0] {
-                let keep = Tensor::ones(g.shape(), g.dtype());
-                no_grad(|| v1(&keep)?.copy_(&Tensor::zeros(&[], g.dtype())))?;
+                let keep = Tensor::full_on(g.shape(), crate::Scalar::Int(1), g.dtype(), g.device())?;
+                no_grad(|| v1(&keep)?.copy_(&Tensor::zeros_on(&[], g.dtype(), g.device())?))?;
                 Some(super::mul(g, &keep)?)
             } else {
                 None

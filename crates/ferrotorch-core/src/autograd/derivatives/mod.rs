@@ -50,6 +50,6 @@ pub(crate) fn mask_of(cond: Result<Tensor>, like: &Tensor) -> Result<Tensor> {
 pub(crate) fn cmp(op: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
     crate::autograd::no_grad(|| crate::binary(op, a, b))
 }
-pub(crate) fn zeros_like(t: &Tensor) -> Tensor {
-    Tensor::zeros(t.shape(), t.dtype())
+pub(crate) fn zeros_like(t: &Tensor) -> Result<Tensor> {
+    Tensor::zeros_on(t.shape(), t.dtype(), t.device())
 }

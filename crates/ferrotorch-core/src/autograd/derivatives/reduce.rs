@@ -174,7 +174,7 @@ pub(crate) fn cumulative(x: &Tensor, dim: i64, dtype: Option<DType>, prod: bool)
             let n = x.shape()[d as usize] as i64;
             let mut parts = Vec::with_capacity(n as usize);
             for i in 0..n {
-                let ones = Tensor::ones(&x.narrow(d, i, 1)?.shape().to_vec(), x.dtype());
+                let ones = Tensor::full_on(&x.narrow(d, i, 1)?.shape().to_vec(), crate::Scalar::Int(1), x.dtype(), x.device())?;
                 let xi = crate::ops::shape::cat(
                     &[x.narrow(d, 0, i)?, ones, x.narrow(d, i + 1, n - i - 1)?],
                     d,

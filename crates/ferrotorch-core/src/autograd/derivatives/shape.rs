@@ -41,7 +41,7 @@ pub(crate) fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
                 .map(|(span, &need)| match (span, need) {
                     (_, false) => Ok(None),
                     (Some((o, n)), true) => g.narrow(d, *o, *n).map(Some),
-                    (None, true) => Ok(Some(Tensor::zeros(&[0], g.dtype()))),
+                    (None, true) => Ok(Some(Tensor::zeros_on(&[0], g.dtype(), g.device())?)),
                 })
                 .collect()
         },
@@ -168,7 +168,7 @@ fn norm_grad(x: &Tensor, norm: &Tensor, g: &Tensor, p: f64, d: &[usize]) -> Resu
     let sgn = no_grad(|| x.sign())?;
     let abs_pow = |e: f64| pow_s(&x.abs()?, e);
     if p == 0.0 {
-        return Ok(super::zeros_like(x));
+        return Ok(super::zeros_like(x)?);
     }
     if p == 1.0 {
         return mul(g, &sgn);

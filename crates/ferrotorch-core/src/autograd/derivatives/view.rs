@@ -67,7 +67,7 @@ pub(crate) fn embed(g: &Tensor, shape: &[usize], view: ViewFn) -> Result<Tensor>
         "ViewScatterBackward0",
         &[g],
         || {
-            let z = Tensor::zeros(shape, g.dtype());
+            let z = Tensor::zeros_on(shape, g.dtype(), g.device())?;
             view(&z)?.copy_(g)?;
             Ok(z)
         },

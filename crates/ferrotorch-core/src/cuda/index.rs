@@ -1,0 +1,106 @@
+//! Indexing along one dim on CUDA (`kernels/index.cu`): gather and
+//! index_select read, scatter / scatter_add / index_add write. Bad indices
+//! are reported through the device's error flag at the next synchronization.
+
+use super::device::{arg, gpu};
+use super::elementwise::{dptr, empty, Geo};
+use super::kernels::{dtype_index, per_dtype};
+use crate::{bail, Result, Scalar, Tensor};
+
+const BLOCK: u32 = 256;
+
+/// `t`'s strides over a walk of `shape` (same rank), with dim `d` left out.
+fn strides_without(t: &Tensor, d: usize) -> Vec<isize> {
+    let mut s = t.strides().to_vec();
+    s[d] = 0;
+    s
+}
+
+/// Strides of a 1-D index read along dim `d` of an `nd`-dim walk.
+fn along(index: &Tensor, nd: usize, d: usize) -> Vec<isize> {
+    let mut s = vec![0; nd];
+    s[d] = index.strides().first().copied().unwrap_or(0);
+    s
+}
+
+fn launch_gather(src: &Tensor, d: usize, index: &Tensor, out_shape: &[usize], index_strides: &[isize]) -> Result<Tensor> {
+    const NAMES: [&str; 9] = per_dtype!("gather");
+    let out = empty(out_shape, src.dtype(), src.device())?;
+    let n = out.numel();
+    if n == 0 {
+        return Ok(out);
+    }
+    let g = gpu(src.device().index().unwrap_or(0))?;
+    let geo = Geo::new(out_shape, [out.strides(), index_strides, &strides_without(src, d)])?;
+    let (dstride, size) = (src.strides()[d] as i64, src.shape()[d] as i64);
+    let (po, pi, ps, err) = (dptr(&out)?, dptr(index)?, dptr(src)?, g.error_flag()?);
+    let f = g.function("index", NAMES[dtype_index(src.dtype())])?;
+    let grid = n.div_ceil(BLOCK as usize * 4).min(i32::MAX as usize) as u32;
+    g.launch(f, grid, BLOCK, &mut [arg(&geo), arg(&po), arg(&pi), arg(&ps), arg(&dstride), arg(&size), arg(&err)])?;
+    Ok(out)
+}
+
+/// `src.gather(d, index)`: `index` (int64, same rank) already validated.
+pub fn gather(src: &Tensor, d: usize, index: &Tensor) -> Result<Tensor> {
+    launch_gather(src, d, index, index.shape(), index.strides())
+}
+
+/// `src.index_select(d, index)` for a 1-D int64 `index`.
+pub fn index_select(src: &Tensor, d: usize, index: &Tensor) -> Result<Tensor> {
+    let mut shape = src.shape().to_vec();
+    shape[d] = index.numel();
+    launch_gather(src, d, index, &shape, &along(index, src.ndim(), d))
+}
+
+/// Writes `src` (or `value`) into `dst` at `index` along `d`, adding with
+/// `accumulate`. `walk` is the shape iterated, `index_strides` how the index
+/// is read over it.
+fn launch_scatter(
+    dst: &Tensor,
+    d: usize,
+    index: &Tensor,
+    index_strides: &[isize],
+    walk: &[usize],
+    src: Option<&Tensor>,
+    value: Option<Scalar>,
+    accumulate: bool,
+) -> Result<()> {
+    const NAMES: [&str; 9] = per_dtype!("scatter");
+    use crate::DType::*;
+    if accumulate && !matches!(dst.dtype(), F32 | F64 | I32 | I64) {
+        bail!(
+            not_implemented,
+            "scatter_add/index_add on CUDA support float32, float64, int32 and int64 (got {})",
+            dst.dtype().name()
+        );
+    }
+    let n: usize = walk.iter().product();
+    if n == 0 {
+        return Ok(());
+    }
+    let g = gpu(dst.device().index().unwrap_or(0))?;
+    let src_strides = src.map_or_else(|| vec![0; walk.len()], |s| s.strides().to_vec());
+    let geo = Geo::new(walk, [&strides_without(dst, d), index_strides, &src_strides])?;
+    let (dstride, size) = (dst.strides()[d] as i64, dst.shape()[d] as i64);
+    let bits = value.map_or(0, |v| super::elementwise::storage_bits(v, dst.dtype()));
+    let (pd, pi, ps, err) = (dptr(dst)?, dptr(index)?, src.map_or(Ok(0), dptr)?, g.error_flag()?);
+    let acc = accumulate as i32;
+    let f = g.function("index", NAMES[dtype_index(dst.dtype())])?;
+    let grid = n.div_ceil(BLOCK as usize * 4).min(i32::MAX as usize) as u32;
+    g.launch(
+        f,
+        grid,
+        BLOCK,
+        &mut [arg(&geo), arg(&pd), arg(&pi), arg(&ps), arg(&dstride), arg(&size), arg(&bits), arg(&acc), arg(&err)],
+    )
+}
+
+/// In-place `scatter_`/`scatter_add_` over `index`'s shape (validated).
+pub fn scatter(dst: &Tensor, d: usize, index: &Tensor, src: Option<&Tensor>, value: Option<Scalar>, accumulate: bool) -> Result<()> {
+    launch_scatter(dst, d, index, index.strides(), index.shape(), src, value, accumulate)
+}
+
+/// In-place `index_add_` of `src` rows at the 1-D int64 `index` along `d`.
+pub fn index_add(dst: &Tensor, d: usize, index: &Tensor, src: &Tensor) -> Result<()> {
+    launch_scatter(dst, d, index, &along(index, src.ndim(), d), src.shape(), Some(src), None, true)
+}
