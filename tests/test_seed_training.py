@@ -3,6 +3,8 @@ order, with only the `epochs` and loader definitions the fragments assume."""
 import subprocess
 import sys
 
+import ferrotorch as torch
+
 SEED_PROGRAM = '''
 import ferrotorch as torch
 import ferrotorch.nn as nn
