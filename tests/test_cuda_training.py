@@ -86,3 +86,21 @@ def test_grads_of_broadcast_ops_land_on_the_device(device):
     e = np.exp(wc * bc)
     assert_close(w.grad, (e * bc).sum(1, keepdims=True) + 2 * wc / 3, {torch.float32: (1e-5, 1e-5)})
     assert_close(b.grad, (e * wc).sum(0), {torch.float32: (1e-5, 1e-5)})
+
+
+@cuda_only
+def test_training_step_copies_nothing_to_the_host():
+    # issue 7: no silent host round trips; only the .item() asked for here
+    from ferrotorch import _C
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3)).to("cuda")
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x, y = torch.randn(32, 8).to("cuda"), torch.randint(0, 3, (32,)).to("cuda")
+    before = _C._cuda_device_to_host_copies()
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert _C._cuda_device_to_host_copies() == before
+    loss.item()  # the value, plus the check of the index kernels' error flag at this sync
+    assert _C._cuda_device_to_host_copies() in (before + 1, before + 2)

@@ -113,6 +113,12 @@ fn _cuda_set_rng_state(i: usize, seed: u64, offset: u64) {
     });
 }
 
+/// Device-to-host copies made so far (tests of hot loops count them).
+#[pyfunction]
+fn _cuda_device_to_host_copies() -> usize {
+    cuda::device_to_host_copies()
+}
+
 #[pyfunction]
 fn _cuda_set_allow_tf32(on: bool) {
     blas::set_allow_tf32(on);
@@ -165,6 +171,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_get_rng_state, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_rng_state, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_device_to_host_copies, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_get_allow_tf32, m)?)?;
     Ok(())
 }

@@ -254,9 +254,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     n_classes = input.size(1)
     valid = target != ignore_index
     safe = target.masked_fill(~valid, 0)
-    bad = (safe < 0) | (safe >= n_classes)
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
+    if input.device.type == "cpu":  # on CUDA, gather reports a bad target at the next sync
+        bad = (safe < 0) | (safe >= n_classes)
+        if bool(bad.any()):
+            raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
     picked = -input.gather(1, safe.unsqueeze(1)).squeeze(1)
     w = valid.to(input.dtype) if weight is None else weight[safe] * valid
     loss = picked * w

@@ -102,9 +102,15 @@ pub fn bmm(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Ok((t, op, ld))
     };
     if gpu(a.device().index().unwrap_or(0))?.emulator().is_some() {
-        // the emulated device multiplies on the CPU GEMM
-        let (ha, hb) = (a.to_device(crate::Device::Cpu)?, b.to_device(crate::Device::Cpu)?);
-        return ha.bmm(&hb)?.to_device(a.device());
+        // The emulated device's memory is host memory: multiply views of it
+        // on the CPU GEMM (no device-to-host copy, as cuBLAS makes none).
+        let host = |t: &Tensor| -> Result<Tensor> {
+            let st = t.storage();
+            // SAFETY: emulated device memory is host memory, kept alive by the storage clone.
+            let view = unsafe { crate::Storage::from_foreign(st.cuda_ptr()? as *mut u8, st.nbytes(), Box::new(st.clone())) };
+            Tensor::from_storage(view, t.layout().clone(), t.dtype())
+        };
+        return host(a)?.bmm(&host(b)?)?.to_device(a.device());
     }
     let (a, op_a, lda) = operand(a, m, k)?;
     let (b, op_b, ldb) = operand(b, k, n)?;

@@ -37,6 +37,14 @@ pub fn device_count() -> usize {
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 
+/// Device-to-host copies so far (every one synchronizes): tests hold hot
+/// loops to the copies they ask for.
+static DEVICE_TO_HOST_COPIES: AtomicUsize = AtomicUsize::new(0);
+
+pub fn device_to_host_copies() -> usize {
+    DEVICE_TO_HOST_COPIES.load(Ordering::Relaxed)
+}
+
 /// `torch.cuda.current_device()`.
 pub fn current_device() -> usize {
     CURRENT.load(Ordering::Relaxed)
@@ -329,6 +337,7 @@ impl Gpu {
     /// # Safety
     /// `src` must address `host.len()` readable device bytes.
     pub(crate) unsafe fn copy_to_host(&self, host: &mut [u8], src: u64) -> Result<()> {
+        DEVICE_TO_HOST_COPIES.fetch_add(1, Ordering::Relaxed);
         if self.emulator().is_some() {
             std::ptr::copy_nonoverlapping(src as *const u8, host.as_mut_ptr(), host.len());
             return Ok(());

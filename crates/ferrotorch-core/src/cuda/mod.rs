@@ -15,7 +15,7 @@ pub mod random;
 pub mod reduce;
 pub mod transfer;
 
-pub use device::{current_device, device_count, gpu, is_available, set_device, Event, Gpu};
+pub use device::{current_device, device_count, device_to_host_copies, gpu, is_available, set_device, Event, Gpu};
 
 use crate::Error;
 use cudarc::driver::DriverError;
