@@ -103,7 +103,6 @@ fn ordinal(d: Device) -> usize {
     d.index().unwrap_or(0)
 }
 
-
 /// Uninitialised contiguous tensor on a CUDA device.
 pub fn empty(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
     let n: usize = shape.iter().product();
