@@ -74,10 +74,45 @@ def tiny_setup(ops):
     return setup
 
 
+def sum_setup(n):
+    def setup(lib):
+        a = randn(lib, n)
+        return lambda: a.sum()
+    return setup
+
+
+def log_softmax_setup(rows, cols):
+    def setup(lib):
+        a = randn(lib, rows, cols)
+        return lambda: a.log_softmax(1)
+    return setup
+
+
+def tiny_backward_setup(ops):
+    """``ops`` tiny elementwise ops on 1-element tensors, then backward through them."""
+    def setup(lib):
+        w = randn(lib, 1).requires_grad_()
+
+        def run():
+            y = w
+            for _ in range(ops // 2):
+                y = (y * 1.0001).sin()
+            y.backward()
+            w.grad = None
+        return run
+    return setup
+
+
 CASES = [
+    # CUDA backend I
     Case("add 64M float32", "GB/s", add_setup(64 * M), work=3 * 4 * 64 * M, iters=20, target=0.90),
     Case("matmul 4096 float32", "GFLOP/s", matmul_setup(4096), work=2 * 4096 ** 3, iters=10, target=0.95),
     Case("tiny add (1 element)", "us/op", tiny_setup(1000), work=1000, iters=5, target=1.0),
+    # CUDA backend II
+    Case("sum 64M float32", "GB/s", sum_setup(64 * M), work=4 * 64 * M, iters=20, target=0.90),
+    Case("log_softmax 4096x1024 float32", "GB/s", log_softmax_setup(4096, 1024), work=2 * 4 * 4096 * 1024,
+         iters=20, target=0.80),
+    Case("20 tiny ops + backward", "us/op", tiny_backward_setup(20), work=20, iters=50, target=1.0),
 ]
 
 
