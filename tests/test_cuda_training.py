@@ -104,3 +104,17 @@ def test_training_step_copies_nothing_to_the_host():
     assert _C._cuda_device_to_host_copies() == before
     loss.item()  # the value, plus the check of the index kernels' error flag at this sync
     assert _C._cuda_device_to_host_copies() in (before + 1, before + 2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_integer_index_and_tril(device):
+    x = torch.arange(20.0).reshape(4, 5)
+    g = x.to(device)
+    i = torch.tensor([[0, 3], [2, -1]])
+    assert_close(g[i], x.numpy()[i.numpy()])  # a CPU index may index any device
+    assert_close(g[:, torch.tensor([4, 0]).to(device)], x.numpy()[:, [4, 0]])
+    assert_close(g.tril(), np.tril(x.numpy()))
+    assert_close(g.triu(1), np.triu(x.numpy(), 1))
+    b = g > 3
+    assert b.tril().dtype == torch.bool
+    assert_close(b.tril(), np.tril(x.numpy() > 3))

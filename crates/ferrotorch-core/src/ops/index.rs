@@ -274,6 +274,22 @@ impl Tensor {
     /// broadcast dims, otherwise those go to the front.
     pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
         record_if_needed!([self], grad::index(self, indices));
+        if self.is_cuda() {
+            // one integer index tensor after plain dims: an index_select
+            let k = indices.iter().take_while(|i| i.is_none()).count();
+            if let (Some(Some(ix)), true) = (indices.get(k), indices[k + 1..].iter().all(Option::is_none)) {
+                if ix.dtype() == DType::I64 && k < self.ndim() {
+                    // CPU index tensors may index CUDA tensors, as in PyTorch
+                    let flat = ix.reshape(&[-1])?.to_device(self.device())?;
+                    let picked = self.index_select(k as i64, &flat)?;
+                    // the index's own shape replaces dim k
+                    let mut shape: Vec<i64> = self.shape()[..k].iter().map(|&s| s as i64).collect();
+                    shape.extend(ix.shape().iter().map(|&s| s as i64));
+                    shape.extend(self.shape()[k + 1..].iter().map(|&s| s as i64));
+                    return picked.view(&shape);
+                }
+            }
+        }
         let ai = AdvIndex::new(self, indices)?;
         let rest = ai.rest_offsets();
         let flat = ai.flat_shape();

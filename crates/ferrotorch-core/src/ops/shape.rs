@@ -424,8 +424,8 @@ impl Tensor {
                 });
             }
         }
-        let mask = Tensor::from_vec_unchecked(m, &[r, c]);
-        let zero = Tensor::zeros(&[], self.dtype());
+        let mask = Tensor::from_vec_unchecked(m, &[r, c]).to_device(self.device())?;
+        let zero = Tensor::zeros_on(&[], self.dtype(), self.device())?;
         where_(&mask, Arg::T(self), Arg::T(&zero))
     }
     pub fn tri_(&self, diagonal: i64, lower: bool) -> Result<()> {
