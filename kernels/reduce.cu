@@ -71,9 +71,38 @@ __device__ __forceinline__ void reduce(const RGeo &g, int op, int dst, void *out
   }
 }
 
+// Inclusive cumsum / cumprod along the middle dim of a contiguous
+// [outer, n, inner] input into an output of the same layout: one thread per
+// row, accumulating in double or int64 as the CPU kernel does.
+template <typename S>
+__device__ __forceinline__ void scan(i64 outer, i64 n, i64 inner, int prod, S *__restrict__ out,
+                                     const S *__restrict__ in) {
+  typedef typename Ty<S>::C C;
+  for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < outer * inner; t += (i64)gridDim.x * blockDim.x) {
+    const i64 base = (t / inner) * n * inner + t % inner;
+    double f = prod ? 1.0 : 0.0;
+    u64 k = prod ? 1 : 0;
+    for (i64 j = 0; j < n; j++) {
+      const i64 off = base + j * inner;
+      const C x = Ty<S>::load(in[off]);
+      if constexpr (IsFloat<C>::value) {
+        f = prod ? f * (double)x : f + (double)x;
+        out[off] = Ty<S>::store((C)f);
+      } else {
+        k = prod ? k * (u64)(i64)x : k + (u64)(i64)x;
+        out[off] = (S)(i64)k;
+      }
+    }
+  }
+}
+
 #define INSTANTIATE_REDUCE(S, NAME)                                                            \
   extern "C" __global__ void reduce_##NAME(RGeo g, int op, int dst, void *out, const S *in) { \
     reduce<S>(g, op, dst, out, in);                                                            \
+  }                                                                                            \
+  extern "C" __global__ void scan_##NAME(i64 outer, i64 n, i64 inner, int prod, S *out,       \
+                                         const S *in) {                                        \
+    scan<S>(outer, n, inner, prod, out, in);                                                   \
   }
 INSTANTIATE_REDUCE(unsigned char, u8)
 INSTANTIATE_REDUCE(signed char, i8)

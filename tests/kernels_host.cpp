@@ -37,6 +37,9 @@
   extern "C" void launch_reduce_##NAME(void **p) {                                               \
     reduce_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const S *, 4));    \
   }                                                                                              \
+  extern "C" void launch_scan_##NAME(void **p) {                                                 \
+    scan_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(int, 3), ARG(S *, 4), ARG(const S *, 5)); \
+  }                                                                                              \
   extern "C" void launch_gather_##NAME(void **p) {                                               \
     gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4),  \
                   ARG(i64, 5), ARG(int *, 6));                                                   \

@@ -113,3 +113,18 @@ def test_softmax_log_softmax(device, dtype, dim):
     assert g.softmax(dim).dtype == dtype
     assert_close(g.softmax(dim), sm, tol)
     assert_close(g.log_softmax(dim), np.log(sm), {k: (r, a * 10) for k, (r, a) in tol.items()})
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_cumsum_cumprod(device, dim):
+    x = data((3, 4, 5)) * 0.5 + 1
+    g = on(device, x)
+    assert_close(g.cumsum(dim), np.cumsum(x.numpy(), axis=dim))
+    assert_close(g.cumprod(dim), np.cumprod(x.numpy(), axis=dim))
+    i = torch.tensor([[3, -2, 5], [7, 1, -1]], dtype=torch.int32)
+    assert on(device, i).cumsum(1).dtype == torch.int64  # integers accumulate in int64
+    assert_close(on(device, i).cumsum(1), np.cumsum(i.numpy(), axis=1))
+    assert_close(on(device, i).cumprod(0, dtype=torch.float32), np.cumprod(i.numpy(), axis=0))
+    t = on(device, x).transpose(0, 2)  # strided input
+    assert_close(t.cumsum(1), np.cumsum(x.numpy().transpose(2, 1, 0), axis=1))

@@ -1,6 +1,6 @@
 //! Reductions on CUDA (`kernels/reduce.cu`): one thread per output, or per
 //! interleaved slice of it when there are few outputs and long reductions
-//! (a second launch then reduces the slices).
+//! (a second launch then reduces the slices); cumsum/cumprod, a thread per row.
 
 use super::device::{arg, gpu};
 use super::elementwise::{dptr, empty};
@@ -115,4 +115,23 @@ pub fn reduce(t: &Tensor, dims: &[usize], op: ReduceOp, out: DType) -> Result<Te
     let cols = (vec![splits], vec![1isize]);
     launch(&partial, &geo(m, splits, 1, &rows, &cols), op, &result)?;
     Ok(result)
+}
+
+/// Inclusive cumsum (or cumprod with `prod`) along dim `d` of the contiguous
+/// CUDA tensor `x`, in `x`'s dtype (the caller's result dtype).
+pub fn scan(x: &Tensor, d: usize, prod: bool) -> Result<Tensor> {
+    const NAMES: [&str; 9] = per_dtype!("scan");
+    let out = empty(x.shape(), x.dtype(), x.device())?;
+    let (outer, n, inner): (usize, usize, usize) =
+        (x.shape()[..d].iter().product(), x.shape()[d], x.shape()[d + 1..].iter().product());
+    if outer * inner == 0 || n == 0 {
+        return Ok(out);
+    }
+    let gp = gpu(x.device().index().unwrap_or(0))?;
+    let f = gp.function("reduce", NAMES[dtype_index(x.dtype())])?;
+    let (o, nn, i, p) = (outer as i64, n as i64, inner as i64, prod as i32);
+    let (po, pi) = (dptr(&out)?, dptr(x)?);
+    let grid = (outer * inner).div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
+    gp.launch(f, grid, BLOCK, &mut [arg(&o), arg(&nn), arg(&i), arg(&p), arg(&po), arg(&pi)])?;
+    Ok(out)
 }

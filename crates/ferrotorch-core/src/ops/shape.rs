@@ -504,7 +504,6 @@ impl Tensor {
             [self],
             crate::autograd::derivatives::reduce::cumulative(self, dim, dtype, prod)
         );
-        crate::ops::cpu_only(if prod { "aten::cumprod" } else { "aten::cumsum" }, &[self])?;
         let d = wrap_dim(dim, self.ndim())?;
         let out_dt = dtype.unwrap_or(if self.dtype().is_floating_point() {
             self.dtype()
@@ -514,6 +513,9 @@ impl Tensor {
         let x = self.to_dtype(out_dt)?.contiguous()?;
         if x.ndim() == 0 || x.numel() == 0 {
             return x.deep_clone();
+        }
+        if x.is_cuda() {
+            return crate::cuda::reduce::scan(&x, d, prod);
         }
         let shape = x.shape().to_vec();
         let n = shape[d];
