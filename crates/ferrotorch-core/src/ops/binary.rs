@@ -40,10 +40,10 @@ impl<'a> Arg<'a> {
         }
     }
     /// The tensor, if this operand is one (for device checks).
-    pub(crate) fn tensors(&self) -> Vec<&'a Tensor> {
+    pub(crate) fn tensor(&self) -> Option<&'a Tensor> {
         match self {
-            Arg::T(t) => vec![*t],
-            Arg::S(_) => vec![],
+            Arg::T(t) => Some(*t),
+            Arg::S(_) => None,
         }
     }
     pub(crate) fn to_tensor(self, dtype: DType) -> Result<Tensor> {
@@ -261,7 +261,7 @@ pub fn binary(op: BinaryOp, a: Arg, b: Arg) -> Result<Tensor> {
     let promoted = result_type(&[a.operand(), b.operand()]);
     let dt = compute_dtype(op, promoted)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    if let dev @ crate::Device::Cuda(_) = crate::ops::op_device(&[a.tensors(), b.tensors()].concat()) {
+    if let dev @ crate::Device::Cuda(_) = crate::ops::op_device(&[a.tensor(), b.tensor()]) {
         use crate::cuda::elementwise::{binary, Operand};
         return binary(op, &Operand::of(a, dt)?, &Operand::of(b, dt)?, dt, &shape, dev);
     }
@@ -415,7 +415,9 @@ pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
         use crate::cuda::elementwise::{where_, Operand};
         return where_(cond, &Operand::of(a, dt)?, &Operand::of(b, dt)?, dt, &shape);
     }
-    crate::ops::cpu_only("aten::where", &[a.tensors(), b.tensors()].concat())?;
+    for t in [a.tensor(), b.tensor()].into_iter().flatten() {
+        crate::ops::cpu_only("aten::where", &[t])?;
+    }
     let (x, y) = (a.to_tensor(dt)?, b.to_tensor(dt)?);
     Ok(
         dispatch!(dt, T => map3::<bool, T, T, T>(cond, &x, &y, &shape, |c, p, q| if c { p } else { q })),

@@ -24,10 +24,11 @@ pub(crate) fn cpu_only(op: &str, ts: &[&Tensor]) -> Result<()> {
     Ok(())
 }
 
-/// The device of an op's result: that of its first tensor not on the CPU
-/// (0-d CPU tensors join CUDA ops as scalars), else the CPU.
-pub(crate) fn op_device(ts: &[&Tensor]) -> crate::Device {
-    ts.iter().map(|t| t.device()).find(|d| *d != crate::Device::Cpu).unwrap_or(crate::Device::Cpu)
+/// The device of an op's result: that of its first tensor operand not on the
+/// CPU (0-d CPU tensors join CUDA ops as scalars), else the CPU. Allocation-free:
+/// every binary op asks.
+pub(crate) fn op_device(ts: &[Option<&Tensor>]) -> crate::Device {
+    ts.iter().flatten().map(|t| t.device()).find(|d| *d != crate::Device::Cpu).unwrap_or(crate::Device::Cpu)
 }
 
 /// PyTorch's cross-device error for any op mixing devices.
