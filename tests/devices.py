@@ -4,6 +4,8 @@ Tests take a ``device`` argument parametrized over ``DEVICES``: the CPU case
 always runs (and compares with numpy), the CUDA case carries the ``cuda`` marker
 (``pytest -m cuda`` selects exactly the GPU cases) and is skipped, saying why,
 where ``ferrotorch.cuda.is_available()`` is False."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,24 @@ def check(device, fn, *inputs, ref=None, tol=None):
     assert actual.device.type == "cuda", actual.device
     assert_same(actual, expected, tol)
     return actual
+
+
+def host(x, *args, **kwargs):
+    """``np.asarray`` for values that may be tensors on any device (a CUDA tensor
+    must be copied to the CPU first, as in PyTorch)."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+    return np.asarray(x, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def raises_out_of_range(match=None):
+    """An index out of range: a CPU op raises IndexError; PyTorch's CUDA kernels
+    assert on the device instead, reported as a RuntimeError at the next sync."""
+    if torch.get_default_device().type == "cpu":
+        with pytest.raises(IndexError, match=match):
+            yield
+    else:
+        with pytest.raises(RuntimeError, match="device-side assert triggered"):
+            yield
+            torch.cuda.synchronize()

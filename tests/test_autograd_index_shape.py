@@ -7,6 +7,9 @@ import pytest
 import ferrotorch as torch
 from ferrotorch.autograd import gradcheck, gradgradcheck
 
+# The whole suite runs once per device: factories create tensors there.
+pytestmark = pytest.mark.usefixtures("default_device")
+
 RNG = np.random.default_rng(1)
 
 
@@ -21,25 +24,33 @@ def noncontig(*shape):
     return t
 
 
-IDX = torch.tensor([[0, 2, 2, 1], [1, 1, 0, 0], [2, 0, 1, 2]])  # duplicates on purpose
-ROWS = torch.tensor([2, 0, 2])
-MASK = torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+# Index constants are built when a case runs, on the test's default device.
+def IDX():
+    return torch.tensor([[0, 2, 2, 1], [1, 1, 0, 0], [2, 0, 1, 2]])  # duplicates on purpose
+
+
+def ROWS():
+    return torch.tensor([2, 0, 2])
+
+
+def MASK():
+    return torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 
 INDEX_OPS = {
-    "gather": lambda x: x.gather(0, IDX),
-    "take_along_dim": lambda x: torch.take_along_dim(x, IDX, dim=0),
-    "index_select": lambda x: x.index_select(0, ROWS),
-    "adv_getitem": lambda x: x[ROWS, 1:],
-    "adv_getitem_2": lambda x: x[ROWS, torch.tensor([0, 3, 3])],
-    "bool_getitem": lambda x: x[MASK],
-    "masked_select": lambda x: x.masked_select(MASK),
-    "masked_fill": lambda x: x.masked_fill(MASK, 0.5),
+    "gather": lambda x: x.gather(0, IDX()),
+    "take_along_dim": lambda x: torch.take_along_dim(x, IDX(), dim=0),
+    "index_select": lambda x: x.index_select(0, ROWS()),
+    "adv_getitem": lambda x: x[ROWS(), 1:],
+    "adv_getitem_2": lambda x: x[ROWS(), torch.tensor([0, 3, 3])],
+    "bool_getitem": lambda x: x[MASK()],
+    "masked_select": lambda x: x.masked_select(MASK()),
+    "masked_fill": lambda x: x.masked_fill(MASK(), 0.5),
     "take": lambda x: torch.take(x, torch.tensor([0, 5, 5, 11])),
     "scatter_src": lambda x: torch.zeros(3, 4, dtype=torch.float64).scatter(0, torch.tensor([[0, 1, 2, 0]]), x[:1]),
     "scatter_self": lambda x: x.scatter(1, torch.tensor([[0], [1], [2]]), 2.0),
-    "scatter_add": lambda x: x.scatter_add(0, IDX, x * 2),
-    "index_add": lambda x: x.index_add(0, ROWS, x * 3),
-    "index_put_acc": lambda x: x.index_put((ROWS,), x * 2, accumulate=True),
+    "scatter_add": lambda x: x.scatter_add(0, IDX(), x * 2),
+    "index_add": lambda x: x.index_add(0, ROWS(), x * 3),
+    "index_put_acc": lambda x: x.index_put((ROWS(),), x * 2, accumulate=True),
     "sort": lambda x: x.sort(1)[0],
     "sort_desc": lambda x: x.sort(0, descending=True).values,
     "topk": lambda x: x.topk(2, 1)[0],
@@ -58,8 +69,8 @@ def test_index_ops_gradcheck(name):
 def test_index_setitem_and_inplace_index_ops():
     def f(x, v):
         y = x * 1
-        y[ROWS, 0] = v  # duplicate index 2: the last write wins
-        y.masked_fill_(MASK, 0.0)
+        y[ROWS(), 0] = v  # duplicate index 2: the last write wins
+        y.masked_fill_(MASK(), 0.0)
         y.index_add_(1, torch.tensor([0, 0]), x[:, :2] * v.unsqueeze(1))
         return y
 
@@ -67,9 +78,9 @@ def test_index_setitem_and_inplace_index_ops():
 
 
 @pytest.mark.parametrize("f", [
-    lambda x: x.gather(1, IDX.t()[:3, :3]),
+    lambda x: x.gather(1, IDX().t()[:3, :3]),
     lambda x: x.index_select(1, torch.tensor([3, 0, 3])),
-    lambda x: x[ROWS] * x[ROWS],
+    lambda x: x[ROWS()] * x[ROWS()],
 ])
 def test_index_gradgradcheck(f):
     assert gradgradcheck(f, (rand(3, 4),))

@@ -3,20 +3,24 @@ import numpy as np
 import pytest
 
 import ferrotorch as torch
+from devices import host
+
+# The whole suite runs once per device: factories create tensors there.
+pytestmark = pytest.mark.usefixtures("default_device")
 
 ALL_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32,
               torch.int16, torch.int8, torch.uint8, torch.bool]
 
 
 def test_factories_match_numpy():
-    np.testing.assert_array_equal(np.asarray(torch.arange(5)), np.arange(5))
+    np.testing.assert_array_equal(host(torch.arange(5)), np.arange(5))
     assert torch.arange(5).dtype == torch.int64 and torch.arange(0, 1, 0.25).dtype == torch.float32
-    np.testing.assert_allclose(np.asarray(torch.arange(1, 2.5, 0.5, dtype=torch.float64)), np.arange(1, 2.5, 0.5))
-    np.testing.assert_allclose(np.asarray(torch.arange(10, 0, -3)), np.arange(10, 0, -3))
-    np.testing.assert_allclose(np.asarray(torch.linspace(-1, 1, 7, dtype=torch.float64)), np.linspace(-1, 1, 7), rtol=1e-15)
-    np.testing.assert_allclose(np.asarray(torch.logspace(0, 3, 4, dtype=torch.float64)), np.logspace(0, 3, 4))
-    np.testing.assert_array_equal(np.asarray(torch.eye(3, 4)), np.eye(3, 4, dtype=np.float32))
-    np.testing.assert_array_equal(np.asarray(torch.full((2, 2), 7)), np.full((2, 2), 7))
+    np.testing.assert_allclose(host(torch.arange(1, 2.5, 0.5, dtype=torch.float64)), np.arange(1, 2.5, 0.5))
+    np.testing.assert_allclose(host(torch.arange(10, 0, -3)), np.arange(10, 0, -3))
+    np.testing.assert_allclose(host(torch.linspace(-1, 1, 7, dtype=torch.float64)), np.linspace(-1, 1, 7), rtol=1e-15)
+    np.testing.assert_allclose(host(torch.logspace(0, 3, 4, dtype=torch.float64)), np.logspace(0, 3, 4))
+    np.testing.assert_array_equal(host(torch.eye(3, 4)), np.eye(3, 4, dtype=np.float32))
+    np.testing.assert_array_equal(host(torch.full((2, 2), 7)), np.full((2, 2), 7))
     assert torch.full((2,), 7).dtype == torch.int64 and torch.full((2,), 1.5).dtype == torch.float32
     assert torch.full((2,), True).dtype == torch.bool
     assert torch.zeros((2, 3)).shape == (2, 3) and torch.ones([4]).shape == (4,)
@@ -55,27 +59,27 @@ def test_random_distributions():
 def test_view_family_matches_numpy(rng):
     a = rng.standard_normal((2, 3, 4))
     t = torch.tensor(a, dtype=torch.float64)
-    np.testing.assert_array_equal(np.asarray(t.permute(2, 0, 1)), a.transpose(2, 0, 1))
-    np.testing.assert_array_equal(np.asarray(t.transpose(0, 2)), a.swapaxes(0, 2))
-    np.testing.assert_array_equal(np.asarray(t.reshape(4, -1)), a.reshape(4, -1))
-    np.testing.assert_array_equal(np.asarray(t.flatten(1)), a.reshape(2, 12))
-    np.testing.assert_array_equal(np.asarray(t.unflatten(2, (2, 2))), a.reshape(2, 3, 2, 2))
-    np.testing.assert_array_equal(np.asarray(t.unsqueeze(-1)), a[..., None])
-    np.testing.assert_array_equal(np.asarray(t[:, :1].squeeze()), a[:, 0])
-    np.testing.assert_array_equal(np.asarray(t.narrow(2, 1, 2)), a[:, :, 1:3])
-    np.testing.assert_array_equal(np.asarray(t.select(1, -1)), a[:, -1])
-    np.testing.assert_array_equal(np.asarray(t.diagonal(0, 1, 2)), np.diagonal(a, 0, 1, 2))
-    np.testing.assert_array_equal(np.asarray(t.diagonal(1, 1, 2)), np.diagonal(a, 1, 1, 2))
-    np.testing.assert_array_equal(np.asarray(t.movedim(0, -1)), np.moveaxis(a, 0, -1))
-    np.testing.assert_array_equal(np.asarray(t.mT), a.swapaxes(-1, -2))
-    np.testing.assert_array_equal(np.asarray(t[..., 1]), a[..., 1])
-    np.testing.assert_array_equal(np.asarray(t[None, 1, ::2, None]), a[None, 1, ::2, None])
-    np.testing.assert_array_equal(np.asarray(t[:, -2:, 1:-1:2]), a[:, -2:, 1:-1:2])
+    np.testing.assert_array_equal(host(t.permute(2, 0, 1)), a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(host(t.transpose(0, 2)), a.swapaxes(0, 2))
+    np.testing.assert_array_equal(host(t.reshape(4, -1)), a.reshape(4, -1))
+    np.testing.assert_array_equal(host(t.flatten(1)), a.reshape(2, 12))
+    np.testing.assert_array_equal(host(t.unflatten(2, (2, 2))), a.reshape(2, 3, 2, 2))
+    np.testing.assert_array_equal(host(t.unsqueeze(-1)), a[..., None])
+    np.testing.assert_array_equal(host(t[:, :1].squeeze()), a[:, 0])
+    np.testing.assert_array_equal(host(t.narrow(2, 1, 2)), a[:, :, 1:3])
+    np.testing.assert_array_equal(host(t.select(1, -1)), a[:, -1])
+    np.testing.assert_array_equal(host(t.diagonal(0, 1, 2)), np.diagonal(a, 0, 1, 2))
+    np.testing.assert_array_equal(host(t.diagonal(1, 1, 2)), np.diagonal(a, 1, 1, 2))
+    np.testing.assert_array_equal(host(t.movedim(0, -1)), np.moveaxis(a, 0, -1))
+    np.testing.assert_array_equal(host(t.mT), a.swapaxes(-1, -2))
+    np.testing.assert_array_equal(host(t[..., 1]), a[..., 1])
+    np.testing.assert_array_equal(host(t[None, 1, ::2, None]), a[None, 1, ::2, None])
+    np.testing.assert_array_equal(host(t[:, -2:, 1:-1:2]), a[:, -2:, 1:-1:2])
     parts = t.split(2, dim=2)
     assert [p.shape[2] for p in parts] == [2, 2]
     assert [p.shape[1] for p in t.split([1, 2], dim=1)] == [1, 2]
     assert [c.shape[1] for c in t.chunk(2, 1)] == [2, 1]
-    assert len(t.unbind(0)) == 2 and np.array_equal(np.asarray(t.unbind(1)[2]), a[:, 2])
+    assert len(t.unbind(0)) == 2 and np.array_equal(host(t.unbind(1)[2]), a[:, 2])
     e = torch.tensor([[1.0], [2.0]]).expand(2, 3)
     assert e.stride() == (1, 0) and e.tolist() == [[1, 1, 1], [2, 2, 2]]
     assert torch.ones(3).expand_as(torch.ones(2, 3)).shape == (2, 3)
@@ -113,7 +117,7 @@ def test_casts_match_numpy(src, dst):
         expect = ref.astype(str(dst).split(".")[1]) if dst != torch.bool else ref != 0
     if src in (torch.float32, torch.float64, torch.float16) and dst == torch.uint8:
         expect = np.array([int(v) & 0xFF for v in ref.astype(np.float64)], dtype=np.uint8)
-    np.testing.assert_array_equal(np.asarray(r), expect)
+    np.testing.assert_array_equal(host(r), expect)
 
 
 def test_conversions():
@@ -131,8 +135,8 @@ def test_conversions():
         len(torch.tensor(1))
     assert t.long().dtype == torch.int64 and t.int().dtype == torch.int32 and t.half().dtype == torch.float16
     assert t.double().dtype == torch.float64 and t.bool().dtype == torch.bool and t.bfloat16().dtype == torch.bfloat16
-    assert t.type_as(torch.tensor([1])).dtype == torch.int64 and t.type() == "torch.FloatTensor"
-    assert t.to(torch.float64).dtype == torch.float64 and t.to("cpu") is t
+    assert t.type_as(torch.tensor([1])).dtype == torch.int64 and t.type() == ("torch.FloatTensor" if t.device.type == "cpu" else "torch.cuda.FloatTensor")
+    assert t.to(torch.float64).dtype == torch.float64 and t.to(t.device) is t
     assert t.to(torch.ones(1, dtype=torch.int8)).dtype == torch.int8
     c = t.clone()
     c[0, 0] = 9
@@ -142,12 +146,13 @@ def test_conversions():
     assert d.tolist() == [[1, 2], [1, 2]]
     assert t.element_size() == 4 and t.nbytes == 16 and t.numel() == 4 and t.dim() == 2 and t.ndim == 2
     assert t.size() == (2, 2) and t.size(-1) == 2
-    a = np.asarray(t)
+    a = host(t)
     assert a.dtype == np.float32 and a.shape == (2, 2)
-    assert torch.as_tensor(a).data_ptr() == t.data_ptr()
+    if t.device.type == "cpu":  # shares the numpy memory (on CUDA, as_tensor copies to the device)
+        assert torch.as_tensor(a).data_ptr() == t.data_ptr()
     with pytest.raises(RuntimeError, match="requires grad"):
-        torch.ones(2, requires_grad=True).numpy()
+        torch.ones(2, requires_grad=True).cpu().numpy()
     with pytest.raises(TypeError):
-        torch.ones(2, dtype=torch.bfloat16).numpy()
+        torch.ones(2, dtype=torch.bfloat16).cpu().numpy()
     with pytest.raises(ValueError, match="negative"):
         torch.from_numpy(np.arange(4)[::-1])

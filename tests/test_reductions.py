@@ -3,6 +3,10 @@ import numpy as np
 import pytest
 
 import ferrotorch as torch
+from devices import host
+
+# The whole suite runs once per device: factories create tensors there.
+pytestmark = pytest.mark.usefixtures("default_device")
 
 
 @pytest.fixture
@@ -15,19 +19,19 @@ def a(rng):
 def test_float_reductions(a, dim, keepdim):
     t = torch.tensor(a)  # float64
     ax = dim
-    np.testing.assert_allclose(np.asarray(t.sum(dim, keepdim)), a.sum(axis=ax, keepdims=keepdim), rtol=1e-12)
+    np.testing.assert_allclose(host(t.sum(dim, keepdim)), a.sum(axis=ax, keepdims=keepdim), rtol=1e-12)
     if isinstance(dim, int):  # prod takes a single dim
-        np.testing.assert_allclose(np.asarray(t.prod(dim, keepdim)), a.prod(axis=ax, keepdims=keepdim), rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(t.amin(dim, keepdim)), a.min(axis=ax, keepdims=keepdim))
-    np.testing.assert_allclose(np.asarray(t.std(dim, keepdim=keepdim)), a.std(axis=ax, ddof=1, keepdims=keepdim), rtol=1e-10)
-    np.testing.assert_allclose(np.asarray(t.var(dim, correction=0, keepdim=keepdim)), a.var(axis=ax, keepdims=keepdim), rtol=1e-10)
+        np.testing.assert_allclose(host(t.prod(dim, keepdim)), a.prod(axis=ax, keepdims=keepdim), rtol=1e-12)
+    np.testing.assert_allclose(host(t.amin(dim, keepdim)), a.min(axis=ax, keepdims=keepdim))
+    np.testing.assert_allclose(host(t.std(dim, keepdim=keepdim)), a.std(axis=ax, ddof=1, keepdims=keepdim), rtol=1e-10)
+    np.testing.assert_allclose(host(t.var(dim, correction=0, keepdim=keepdim)), a.var(axis=ax, keepdims=keepdim), rtol=1e-10)
 
 
 def test_reductions_on_non_contiguous(a):
     t = torch.tensor(a).permute(2, 0, 1)[:, ::2]
     ref = a.transpose(2, 0, 1)[:, ::2]
-    np.testing.assert_allclose(np.asarray(t.sum(1)), ref.sum(1), rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(t.mean((0, 2))), ref.mean((0, 2)), rtol=1e-12)
+    np.testing.assert_allclose(host(t.sum(1)), ref.sum(1), rtol=1e-12)
+    np.testing.assert_allclose(host(t.mean((0, 2))), ref.mean((0, 2)), rtol=1e-12)
     assert t.argmax(2).tolist() == ref.argmax(2).tolist()
 
 
@@ -75,5 +79,5 @@ def test_sum_float32_accuracy_and_parallel(rng):
     a = rng.standard_normal(3_000_001).astype(np.float32)
     assert abs(torch.from_numpy(a).sum().item() - a.astype(np.float64).sum()) < 1e-2
     m = rng.standard_normal((300, 2000)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(torch.from_numpy(m).sum(0)), m.astype(np.float64).sum(0), rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(np.asarray(torch.from_numpy(m).sum(1)), m.astype(np.float64).sum(1), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(host(torch.from_numpy(m).sum(0)), m.astype(np.float64).sum(0), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(host(torch.from_numpy(m).sum(1)), m.astype(np.float64).sum(1), rtol=1e-4, atol=1e-3)

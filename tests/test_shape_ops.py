@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 
 import ferrotorch as torch
+from devices import host
+
+# The whole suite runs once per device: factories create tensors there.
+pytestmark = pytest.mark.usefixtures("default_device")
 
 
 def T(a, dtype=torch.float64):
-    return torch.tensor(np.asarray(a).tolist(), dtype=dtype)
+    return torch.tensor(host(a).tolist(), dtype=dtype)
 
 
 def close(t, ref, atol=1e-9):

@@ -17,7 +17,9 @@ class LinAlgError(RuntimeError):
 
 
 def _np(t):
-    return np.asarray(t.detach())
+    # CUDA inputs compute on the host too (a device-to-host round trip, until
+    # cuSOLVER forwards land); results go back to the input's device in _t.
+    return np.asarray(t.detach().cpu())
 
 
 def _quiet(forward):
@@ -29,12 +31,14 @@ def _quiet(forward):
     return run
 
 
-def _t(a):
-    return _C.from_numpy(np.asarray(a, order="C"))  # (ascontiguousarray would make 0-d results 1-d)
+def _t(a, like):
+    """A numpy result as a tensor on the device of tensor ``like``."""
+    t = _C.from_numpy(np.asarray(a, order="C"))  # (ascontiguousarray would make 0-d results 1-d)
+    return t if like.device.type == "cpu" else t.to(like.device)
 
 
 def _eye_like(n, ref):
-    return _C.eye(n, dtype=ref.dtype)
+    return _C.eye(n, dtype=ref.dtype, device=ref.device)
 
 
 def check_matrix(A, fn, square=True):
@@ -94,7 +98,7 @@ def _not_pd_order(m):
 
 def inv_np(A, fn="linalg.inv"):
     try:
-        return _t(np.linalg.inv(_np(A)))
+        return _t(np.linalg.inv(_np(A)), A)
     except np.linalg.LinAlgError:
         _batch_error(A, fn, _zero_pivot, lambda k: (
             f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix "
@@ -132,7 +136,7 @@ class Det(Function):
     @staticmethod
     @_quiet
     def forward(ctx, A):
-        d = _t(np.asarray(np.linalg.det(_np(A))))
+        d = _t(np.asarray(np.linalg.det(_np(A))), A)
         ctx.save_for_backward(A, d)
         return d
 
@@ -142,7 +146,7 @@ class Det(Function):
         gd = (g * d).unsqueeze(-1).unsqueeze(-1)
         if bool((d != 0).all().item()):
             return gd * Inv.apply(A).mT  # differentiable again
-        return (g.unsqueeze(-1).unsqueeze(-1) * _t(_cofactor_np(_np(A)))).to(A.dtype)
+        return (g.unsqueeze(-1).unsqueeze(-1) * _t(_cofactor_np(_np(A)), A)).to(A.dtype)
 
 
 class Slogdet(Function):
@@ -150,7 +154,7 @@ class Slogdet(Function):
     @_quiet
     def forward(ctx, A):
         sign, logabs = np.linalg.slogdet(_np(A))
-        sign, logabs = _t(np.asarray(sign)), _t(np.asarray(logabs))
+        sign, logabs = _t(np.asarray(sign), A), _t(np.asarray(logabs), A)
         ctx.mark_non_differentiable(sign)
         ctx.save_for_backward(A)
         return sign, logabs
@@ -168,7 +172,7 @@ class Solve(Function):
     @_quiet
     def forward(ctx, A, B):
         try:
-            X = _t(np.linalg.solve(_np(A), _np(B)))
+            X = _t(np.linalg.solve(_np(A), _np(B)), A)
         except np.linalg.LinAlgError:
             _batch_error(A, "torch.linalg.solve", _zero_pivot,
                          lambda k: "The solver failed because the input matrix is singular.")
@@ -195,7 +199,7 @@ class Cholesky(Function):
             _batch_error(src, "linalg.cholesky", _not_pd_order, lambda k: (
                 "The factorization could not be completed because the input is not positive-definite (the leading "
                 f"minor of order {k} is not positive-definite)."))
-        L = _t(L)
+        L = _t(L, A)
         ctx.upper = upper
         ctx.save_for_backward(L)
         return L.mT.contiguous() if upper else L
@@ -228,7 +232,7 @@ class QR(Function):
     @_quiet
     def forward(ctx, A, mode):
         q, r = np.linalg.qr(_np(A), mode=mode)
-        Q, R = _t(q), _t(r)
+        Q, R = _t(q, A), _t(r, A)
         ctx.mode = mode
         ctx.save_for_backward(Q, R)
         return Q, R
@@ -258,7 +262,7 @@ class SVD(Function):
     @_quiet
     def forward(ctx, A, full_matrices):
         u, s, vh = np.linalg.svd(_np(A), full_matrices=full_matrices)
-        U, S, Vh = _t(u), _t(s), _t(vh)
+        U, S, Vh = _t(u, A), _t(s, A), _t(vh, A)
         ctx.save_for_backward(U, S, Vh)
         return U, S, Vh
 
@@ -292,8 +296,8 @@ class SVDVals(Function):
     @_quiet
     def forward(ctx, A):
         u, s, vh = np.linalg.svd(_np(A), full_matrices=False)
-        ctx.save_for_backward(_t(u), _t(vh))
-        return _t(s)
+        ctx.save_for_backward(_t(u, A), _t(vh, A))
+        return _t(s, A)
 
     @staticmethod
     def backward(ctx, gS):
@@ -306,7 +310,7 @@ class Eigh(Function):
     @_quiet
     def forward(ctx, A, UPLO):
         w, v = np.linalg.eigh(_np(A), UPLO=UPLO)
-        L, V = _t(w), _t(v)
+        L, V = _t(w, A), _t(v, A)
         ctx.save_for_backward(L, V)
         return L, V
 

@@ -2,6 +2,8 @@
 (default print options: precision 4, threshold 1000, edgeitems 3, linewidth 80)."""
 import math
 
+from . import _C
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -124,7 +126,8 @@ def tensor_repr(t):
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
-    if t.is_cuda:  # the default device is always the CPU, so every CUDA tensor names its device
+    # PyTorch names the device unless it is the default device (set_default_device)
+    if t.device != _C.get_default_device():
         suffixes.append("device='" + str(t.device) + "'")
     if numel == 0:
         body = "[]"

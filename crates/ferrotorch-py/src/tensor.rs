@@ -320,18 +320,20 @@ impl PyTensor {
         let py = slf.py();
         match dtype {
             None => {
-                let name = match slf.get().t.dtype() {
-                    DType::F32 => "torch.FloatTensor",
-                    DType::F64 => "torch.DoubleTensor",
-                    DType::F16 => "torch.HalfTensor",
-                    DType::BF16 => "torch.BFloat16Tensor",
-                    DType::I64 => "torch.LongTensor",
-                    DType::I32 => "torch.IntTensor",
-                    DType::I16 => "torch.ShortTensor",
-                    DType::I8 => "torch.CharTensor",
-                    DType::U8 => "torch.ByteTensor",
-                    DType::Bool => "torch.BoolTensor",
+                let t = &slf.get().t;
+                let kind = match t.dtype() {
+                    DType::F32 => "FloatTensor",
+                    DType::F64 => "DoubleTensor",
+                    DType::F16 => "HalfTensor",
+                    DType::BF16 => "BFloat16Tensor",
+                    DType::I64 => "LongTensor",
+                    DType::I32 => "IntTensor",
+                    DType::I16 => "ShortTensor",
+                    DType::I8 => "CharTensor",
+                    DType::U8 => "ByteTensor",
+                    DType::Bool => "BoolTensor",
                 };
+                let name = if t.is_cuda() { format!("torch.cuda.{kind}") } else { format!("torch.{kind}") };
                 Ok(name.into_pyobject(py)?.into_any().unbind())
             }
             Some(d) => {
