@@ -109,7 +109,7 @@ fi
 
 if [ "$READY" = 1 ]; then
     # every test file with device-parametrized or GPU-only cases
-    mapfile -t FILES < <(grep -lE 'DEVICES|cuda_only|mark\.cuda' tests/test_*.py)
+    mapfile -t FILES < <(grep -lE 'DEVICES|cuda_only|mark\.cuda|default_device' tests/test_*.py)
     say "CUDA tests: pytest -m cuda ${FILES[*]}"
     timeout -k 10 270 "$PY" -m pytest -m cuda -q -rfEs -p no:cacheprovider --continue-on-collection-errors \
         --junitxml="$OUT_DIR/junit.xml" "${FILES[@]}" >"$OUT_DIR/pytest.log" 2>&1
