@@ -368,3 +368,106 @@ def test_cnn_training_step_copies_nothing_to_the_host():
     opt.step()
     assert _C._cuda_device_to_host_copies() == before
     assert all(p.grad.device.type == "cuda" for p in model.parameters())
+
+
+# ---------------------------------------------------------------- composite nn ops on the device
+# These are built from device ops in Python; on CUDA they must keep every helper tensor
+# (indices, weights, masks, states) on the input's device and copy nothing to the host.
+def interp(mode, **kw):
+    return lambda a: F.interpolate(a, mode=mode, **kw)
+
+
+COMPOSITES = {
+    "nearest": (interp("nearest", scale_factor=2), [(1, 2, 3, 4)]),
+    "nearest-exact": (interp("nearest-exact", size=(5, 7)), [(1, 2, 3, 4)]),
+    "bilinear": (interp("bilinear", size=(5, 7)), [(1, 2, 3, 4)]),
+    "bilinear-corners": (interp("bilinear", size=(5, 7), align_corners=True), [(1, 2, 3, 4)]),
+    "bicubic": (interp("bicubic", size=(5, 7)), [(1, 2, 3, 4)]),
+    "linear": (interp("linear", size=7), [(1, 2, 4)]),
+    "trilinear": (interp("trilinear", size=(3, 5, 7)), [(1, 2, 2, 3, 4)]),
+    "area": (interp("area", size=(2, 3)), [(1, 2, 5, 7)]),
+    "pad-constant": (lambda a: F.pad(a, (1, 2, 0, 1), value=0.5), [(2, 3, 4)]),
+    "pad-reflect": (lambda a: F.pad(a, (2, 1), mode="reflect"), [(2, 3, 4)]),
+    "pad-replicate": (lambda a: F.pad(a, (1, 2, 2, 1), mode="replicate"), [(1, 2, 3, 4)]),
+    "pad-circular": (lambda a: F.pad(a, (1, 2, 2, 1, 1, 0), mode="circular"), [(1, 2, 2, 3, 4)]),
+    "sdpa-causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), [(2, 3, 4), (2, 5, 4), (2, 5, 4)]),
+    "nll-weight-ignore": (lambda a, w: F.cross_entropy(a, torch.tensor([1, 2, 4, 2]).to(a.device), weight=w.abs(),
+                                                       ignore_index=2, label_smoothing=0.1), [(4, 5), (5,)]),
+    "bce": (lambda a: F.binary_cross_entropy(a.sigmoid(), (a.detach() * 0.7).sigmoid()), [(4, 5)]),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", list(COMPOSITES))
+def test_composite_ops(device, name):
+    fn, shapes = COMPOSITES[name]
+    inputs = [make(s, torch.float32, seed=i) for i, s in enumerate(shapes)]
+    if device == "cpu":  # the references live in test_nn_functional; here: the op runs and differentiates
+        out, grads = run(fn, "cpu", *inputs)
+        assert all(g.abs().sum().item() > 0 for g in grads)
+        return
+    from ferrotorch import _C
+    before = _C._cuda_device_to_host_copies()
+    out, _ = run(fn, device, *inputs)
+    assert _C._cuda_device_to_host_copies() == before
+    same_everywhere(fn, device, *inputs)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_embedding_on_device(device):
+    w = make((10, 4), torch.float32, seed=1)
+    idx = torch.tensor([[1, 3], [3, 9], [0, 3]])
+    plain = lambda w: F.embedding(idx.to(w.device), w, padding_idx=0)
+    freq = lambda w: F.embedding(idx.to(w.device), w, scale_grad_by_freq=True)
+    renorm = lambda w: F.embedding(idx.to(w.device), w.clone(), max_norm=1.0)
+    if device == "cpu":
+        out, (g,) = run(freq, "cpu", w)
+        gy = make((3, 2, 4), torch.float32, seed=7).numpy()
+        want = np.zeros((10, 4))
+        for (i, j), k in np.ndenumerate(idx.numpy()):
+            want[k] += gy[i, j] / (idx.numpy() == k).sum()  # each row's grad over its count
+        assert_close(g, want)
+        r = renorm(w)
+        assert np.allclose(np.linalg.norm(to_numpy(r), axis=-1).max(), 1.0, atol=1e-4)
+        return
+    from ferrotorch import _C
+    before = _C._cuda_device_to_host_copies()
+    for fn in (plain, freq, renorm):
+        run(fn, device, w)
+    assert _C._cuda_device_to_host_copies() == before
+    for fn in (plain, freq, renorm):
+        same_everywhere(fn, device, w, tol=None)
+    bag = lambda w: F.embedding_bag(torch.tensor([1, 3, 3, 9, 0]).to(w.device), w, torch.tensor([0, 2]).to(w.device), mode="max")
+    same_everywhere(bag, device, w, tol=None)
+
+
+@cuda_only
+def test_embedding_bad_index_is_reported_on_device():
+    w = torch.randn(5, 2).to("cuda")
+    for bad in (5, -1):
+        out = F.embedding(torch.tensor([0, bad]).to("cuda"), w)  # no host check: reported at the next sync
+        with pytest.raises(RuntimeError, match="device-side assert triggered"):
+            out.cpu()
+    onehot = F.one_hot(torch.tensor([0, 7]).to("cuda"), 4)
+    with pytest.raises(RuntimeError, match="device-side assert triggered"):
+        onehot.cpu()
+    assert F.one_hot(torch.tensor([0, 3]).to("cuda"), 4).cpu().tolist() == [[1, 0, 0, 0], [0, 0, 0, 1]]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_modules_on_device(device, kind):
+    def fwd(dev):
+        torch.manual_seed(0)
+        m = getattr(nn, kind)(4, 5, num_layers=2, bidirectional=kind == "LSTM", batch_first=kind == "GRU").to(dev)
+        x = make((3, 2, 4), torch.float32, seed=1).to(dev).requires_grad_()
+        out, _ = m(x)
+        (out * make(tuple(out.shape), torch.float32, seed=7).to(dev)).sum().backward()
+        return out, [x.grad] + [p.grad for p in m.parameters()]
+    out, grads = fwd(device)
+    assert out.device.type == torch.device(device).type
+    if device != "cpu":
+        ref, rgrads = fwd("cpu")
+        assert_same(out, ref, CONV_TOL)
+        for a, e in zip(grads, rgrads):
+            assert_same(a, e, CONV_TOL)
