@@ -441,6 +441,46 @@ def test_embedding_on_device(device):
     same_everywhere(bag, device, w, tol=None)
 
 
+BAGS = [  # offsets (an empty bag included), embedding_bag keyword arguments
+    ([0, 2, 2, 5], dict(mode="sum")),
+    ([0, 2, 2, 5], dict(mode="mean", padding_idx=3)),
+    ([0, 1, 4, 6], dict(mode="sum", include_last_offset=True, scale_grad_by_freq=True)),
+    ([0, 3], dict(mode="sum", per_sample=True)),
+    ([0, 3, 3], dict(mode="mean", include_last_offset=True)),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("offsets,kw", BAGS)
+def test_embedding_bag_sum_mean_on_device(device, offsets, kw):
+    kw = dict(kw)
+    per_sample = kw.pop("per_sample", False)
+    idx = torch.tensor([1, 3, 3, 9, 0, 4, 3])
+    w, psw = make((10, 4), torch.float32, seed=1), make((7,), torch.float32, seed=2)
+
+    def fn(w, *psw):
+        dev = w.device
+        return F.embedding_bag(idx.to(dev), w, torch.tensor(offsets).to(dev), per_sample_weights=psw[0] if psw else None, **kw)
+    inputs = (w, psw) if per_sample else (w,)
+    if device == "cpu":  # each bag reduces its slice of rows
+        out = fn(*inputs)
+        ends = offsets[1:] if kw.get("include_last_offset") else offsets[1:] + [7]
+        starts = offsets[:-1] if kw.get("include_last_offset") else offsets
+        want = []
+        for a, b in zip(starts, ends):
+            ks = [k for k in range(a, b) if idx[k].item() != kw.get("padding_idx", -1)]
+            rows = [to_numpy(w)[idx[k].item()] * (to_numpy(psw)[k] if per_sample else 1) for k in ks]
+            total = np.sum(rows, 0) if rows else np.zeros(4)
+            want.append(total / max(len(rows), 1) if kw["mode"] == "mean" else total)
+        assert_close(out, np.array(want))
+        return
+    from ferrotorch import _C
+    before = _C._cuda_device_to_host_copies()
+    run(fn, device, *inputs)
+    assert _C._cuda_device_to_host_copies() == before
+    same_everywhere(fn, device, *inputs, tol=CONV_TOL)
+
+
 @cuda_only
 def test_embedding_bad_index_is_reported_on_device():
     w = torch.randn(5, 2).to("cuda")

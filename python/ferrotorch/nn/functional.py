@@ -839,7 +839,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        bags = offsets.tolist()
+        bags = None if input.is_cuda and mode in ("sum", "mean") else offsets.tolist()
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     if mode == "max":
@@ -862,6 +862,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if not -num <= padding_idx < num:
             raise RuntimeError(f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but got {padding_idx}")
         padding_idx %= num
+    if input.is_cuda:
+        # no host checks (syncs): index_select's kernel reports bad indices at the next synchronization
+        input = input.masked_fill(input < 0, num)
+        if bags is None:
+            return _embedding_bag_segments(input, weight, offsets.long(), mode, per_sample_weights,
+                                           include_last_offset, padding_idx, scale_grad_by_freq)
     if bags and bags[0] != 0:
         raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                            f"position 0. However, got {bags[0]}")
@@ -869,7 +875,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {bags[-1]}")
     if any(b > a for a, b in zip(bags[1:], bags)):
         raise RuntimeError("embedding_bag: offsets have to be a non-decreasing sequence")
-    if n:
+    if n and not input.is_cuda:
         lo, hi = int(input.min()), int(input.max())
         bad = lo if lo < 0 else hi
         if lo < 0 or hi >= num:
@@ -902,6 +908,35 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     out = rows.sum(1)
     if mode == "mean":
         out = out / valid.sum(1, keepdim=True).clamp(min=1).to(out.dtype)
+    return out
+
+
+def _embedding_bag_segments(input, weight, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
+                            scale_grad_by_freq):
+    """embedding_bag's sum/mean for 1-D input with device offsets, never reading them on the host:
+    an element's bag is the number of bag starts at or before it, minus one."""
+    n, num, dim, dev = input.numel(), weight.size(0), weight.size(1), input.device
+    nbags = offsets.numel() - (1 if include_last_offset else 0)
+    if nbags <= 0 or n == 0:
+        return _C.zeros(max(nbags, 0), dim, dtype=weight.dtype, device=dev)
+    marks = _C.zeros(n + 1, dtype=_C.int64, device=dev)
+    marks.index_add_(0, offsets[:nbags].clamp(0, n), _C.ones(nbags, dtype=_C.int64, device=dev))
+    bag = marks.cumsum(0)[:n] - 1
+    valid = bag >= 0
+    if include_last_offset:  # elements past the last offset belong to no bag
+        valid = valid & (_C.arange(n, device=dev) < offsets[nbags])
+    if padding_idx is not None:
+        valid = valid & (input != padding_idx)
+    scale = _freq_scale(input, weight.dtype, num) if scale_grad_by_freq else None
+    w = valid.to(weight.dtype)
+    if per_sample_weights is not None:
+        w = w * per_sample_weights
+    rows = _lookup(weight, input, scale) * w.unsqueeze(1)
+    bag = bag.clamp(min=0)
+    out = _C.zeros(nbags, dim, dtype=weight.dtype, device=dev).index_add(0, bag, rows)
+    if mode == "mean":
+        counts = _C.zeros(nbags, dtype=weight.dtype, device=dev).index_add(0, bag, valid.to(weight.dtype))
+        out = out / counts.clamp(min=1).unsqueeze(1)
     return out
 
 
