@@ -127,6 +127,8 @@ def test_conv_half_precision_and_unbatched(device, dtype):
         return
     out, grads = same_everywhere(fn, device, x, w, b)
     assert out.dtype == dtype and all(g.dtype == dtype for g in grads)
+    tr = lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, groups=2, output_padding=1)
+    same_everywhere(tr, device, make((2, 4, 5), dtype, seed=4), make((4, 3, 3), dtype, seed=5), make((6,), dtype, seed=6))
 
 
 @pytest.mark.parametrize("device", DEVICES)
