@@ -16,6 +16,8 @@
 #include "reduce.cu"
 #include "index.cu"
 #include "optim.cu"
+#include "conv.cu"
+#include "pool.cu"
 
 #define ARG(T, k) (*(T *)p[k])
 #define THUNKS(S, NAME)                                                                          \
@@ -79,3 +81,25 @@ extern "C" void launch_optim_f64(void **p) {
   optim_f64(ARG(i64, 0), ARG(int, 1), ARG(Hyper, 2), ARG(double *, 3), ARG(const double *, 4),
             ARG(double *, 5), ARG(double *, 6), ARG(double *, 7));
 }
+
+#define CONV_THUNKS(S, NAME)                                                                          \
+  extern "C" void launch_im2col_##NAME(void **p) { im2col_##NAME(ARG(CGeo, 0), ARG(S *, 1), ARG(const S *, 2)); } \
+  extern "C" void launch_col2im_##NAME(void **p) { col2im_##NAME(ARG(CGeo, 0), ARG(S *, 1), ARG(const S *, 2)); }
+CONV_THUNKS(float, f32)
+CONV_THUNKS(double, f64)
+
+#define POOL_THUNKS(S, NAME)                                                                           \
+  extern "C" void launch_max_pool_##NAME(void **p) {                                                   \
+    max_pool_##NAME(ARG(PGeo, 0), ARG(S *, 1), ARG(i64 *, 2), ARG(const S *, 3));                      \
+  }                                                                                                    \
+  extern "C" void launch_avg_pool_##NAME(void **p) { avg_pool_##NAME(ARG(PGeo, 0), ARG(S *, 1), ARG(const S *, 2)); } \
+  extern "C" void launch_avg_pool_backward_##NAME(void **p) {                                          \
+    avg_pool_backward_##NAME(ARG(PGeo, 0), ARG(S *, 1), ARG(const S *, 2));                            \
+  }                                                                                                    \
+  extern "C" void launch_max_pool_backward_##NAME(void **p) {                                          \
+    max_pool_backward_##NAME(ARG(PGeo, 0), ARG(S *, 1), ARG(const S *, 2), ARG(const i64 *, 3));       \
+  }
+POOL_THUNKS(half_t, f16)
+POOL_THUNKS(bf16_t, bf16)
+POOL_THUNKS(float, f32)
+POOL_THUNKS(double, f64)

@@ -259,7 +259,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         if bool(bad.any()):
             raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
     picked = -input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    w = valid.to(input.dtype) if weight is None else weight[safe] * valid
+    w = valid.to(input.dtype) if weight is None else weight.index_select(0, safe.reshape(-1)).view(safe.shape) * valid
     loss = picked * w
     if reduction == "mean":
         return loss.sum() / w.sum()
@@ -292,7 +292,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     wl = logp if weight is None else logp * weight.view(*wshape)
     smooth = -wl.sum(class_dim) * valid
     if reduction == "mean":
-        denom = valid.sum() if weight is None else (weight[target.masked_fill(target == ignore_index, 0)] * valid).sum()
+        kept = target.masked_fill(target == ignore_index, 0)
+        denom = valid.sum() if weight is None else (weight.index_select(0, kept.reshape(-1)).view(kept.shape) * valid).sum()
         smooth = smooth.sum() / denom
     else:
         smooth = _reduce(smooth, reduction)
@@ -393,10 +394,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _float_only(input, "binary_cross_entropy")
     _not_differentiable("binary_cross_entropy", "weight", weight)
     _check_target_dtype(input, target)
-    if not bool(((input >= 0) & (input <= 1)).all()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    if not bool(((target >= 0) & (target <= 1)).all()):
-        raise RuntimeError("all elements of target should be between 0 and 1")
+    if not input.is_cuda:  # PyTorch checks on the host only for CPU tensors (no sync on a GPU)
+        if not bool(((input >= 0) & (input <= 1)).all()):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        if not bool(((target >= 0) & (target <= 1)).all()):
+            raise RuntimeError("all elements of target should be between 0 and 1")
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -756,13 +758,14 @@ def _check_indices(indices, fn):
 def _no_grad_embedding_renorm_(weight, input, max_norm, norm_type):
     # rescale each referenced row whose norm exceeds max_norm (PyTorch's embedding_renorm_)
     with _no_grad():
-        idx = input.reshape(-1).unique()
+        # repeated indices rewrite a row with the same value: no unique() (a host sync on a GPU)
+        idx = input.reshape(-1)
         if idx.numel() == 0:
             return weight
         rows = weight.index_select(0, idx)
         norms = rows.norm(norm_type, dim=1)
         scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), _C.full_like(norms, 1.0))
-        weight[idx] = rows * scale.unsqueeze(1)
+        weight.scatter_(0, idx.unsqueeze(1).expand(-1, weight.size(1)), rows * scale.unsqueeze(1))
     return weight
 
 
@@ -781,9 +784,11 @@ def _lookup(weight, flat, grad_scale=None, keep=None):
     return rows
 
 
-def _freq_scale(flat, dtype):
-    _, inverse, counts = flat.unique(return_inverse=True, return_counts=True)
-    return counts.to(dtype).reciprocal()[inverse]
+def _freq_scale(flat, dtype, num):
+    # 1 / (occurrences of each index), counted on the indices' device
+    counts = _C.zeros(num, dtype=_C.int64, device=flat.device)
+    counts.index_add_(0, flat, _C.ones(flat.numel(), dtype=_C.int64, device=flat.device))
+    return counts.to(dtype).reciprocal().index_select(0, flat)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -800,11 +805,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     flat = input.reshape(-1)
-    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= weight.size(0)):
+    if flat.is_cuda:
+        # no host check (a sync): index_select's kernel reports out-of-range indices at the next
+        # synchronization, like PyTorch's device-side assert; negative ones are made out of range
+        flat = flat.masked_fill(flat < 0, weight.size(0))
+    elif flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= weight.size(0)):
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
-    scale = _freq_scale(flat, weight.dtype) if scale_grad_by_freq else None
+    scale = _freq_scale(flat, weight.dtype, weight.size(0)) if scale_grad_by_freq else None
     keep = None if padding_idx is None else flat != padding_idx  # the padding row gets no gradient
     return _lookup(weight, flat, scale, keep).view(*input.shape, weight.size(1))
 
@@ -830,7 +839,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        bags = offsets.tolist()
+        bags = None if input.is_cuda and mode in ("sum", "mean") else offsets.tolist()
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     if mode == "max":
@@ -853,6 +862,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if not -num <= padding_idx < num:
             raise RuntimeError(f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but got {padding_idx}")
         padding_idx %= num
+    if input.is_cuda:
+        # no host checks (syncs): index_select's kernel reports bad indices at the next synchronization
+        input = input.masked_fill(input < 0, num)
+        if bags is None:
+            return _embedding_bag_segments(input, weight, offsets.long(), mode, per_sample_weights,
+                                           include_last_offset, padding_idx, scale_grad_by_freq)
     if bags and bags[0] != 0:
         raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                            f"position 0. However, got {bags[0]}")
@@ -860,7 +875,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {bags[-1]}")
     if any(b > a for a, b in zip(bags[1:], bags)):
         raise RuntimeError("embedding_bag: offsets have to be a non-decreasing sequence")
-    if n:
+    if n and not input.is_cuda:
         lo, hi = int(input.min()), int(input.max())
         bad = lo if lo < 0 else hi
         if lo < 0 or hi >= num:
@@ -871,16 +886,17 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     lengths = [e - s for s, e in zip(starts, ends)]
     width = max(lengths, default=0)
     nbags, dim = len(starts), weight.size(1)
+    dev = weight.device
     if width == 0 or n == 0:
-        return _C.zeros(nbags, dim, dtype=weight.dtype)
+        return _C.zeros(nbags, dim, dtype=weight.dtype, device=dev)
     # gather each bag into a row of a (bags, width) grid; cells past a bag's end are masked out
-    col = _C.arange(width).unsqueeze(0)
-    pos = (_C.tensor(starts).unsqueeze(1) + col).clamp(max=n - 1)
-    valid = col < _C.tensor(lengths).unsqueeze(1)
+    col = _C.arange(width, device=dev).unsqueeze(0)
+    pos = (_C.tensor(starts, device=dev).unsqueeze(1) + col).clamp(max=n - 1)
+    valid = col < _C.tensor(lengths, device=dev).unsqueeze(1)
     idx = input[pos]
     if padding_idx is not None:
         valid = valid & (idx != padding_idx)
-    scale = _freq_scale(input, weight.dtype)[pos].reshape(-1) if scale_grad_by_freq else None
+    scale = _freq_scale(input, weight.dtype, num)[pos].reshape(-1) if scale_grad_by_freq else None
     rows = _lookup(weight, idx.reshape(-1), scale).view(nbags, width, dim)
     mask = (~valid).unsqueeze(2)
     if mode == "max":
@@ -892,6 +908,35 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     out = rows.sum(1)
     if mode == "mean":
         out = out / valid.sum(1, keepdim=True).clamp(min=1).to(out.dtype)
+    return out
+
+
+def _embedding_bag_segments(input, weight, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
+                            scale_grad_by_freq):
+    """embedding_bag's sum/mean for 1-D input with device offsets, never reading them on the host:
+    an element's bag is the number of bag starts at or before it, minus one."""
+    n, num, dim, dev = input.numel(), weight.size(0), weight.size(1), input.device
+    nbags = offsets.numel() - (1 if include_last_offset else 0)
+    if nbags <= 0 or n == 0:
+        return _C.zeros(max(nbags, 0), dim, dtype=weight.dtype, device=dev)
+    marks = _C.zeros(n + 1, dtype=_C.int64, device=dev)
+    marks.index_add_(0, offsets[:nbags].clamp(0, n), _C.ones(nbags, dtype=_C.int64, device=dev))
+    bag = marks.cumsum(0)[:n] - 1
+    valid = bag >= 0
+    if include_last_offset:  # elements past the last offset belong to no bag
+        valid = valid & (_C.arange(n, device=dev) < offsets[nbags])
+    if padding_idx is not None:
+        valid = valid & (input != padding_idx)
+    scale = _freq_scale(input, weight.dtype, num) if scale_grad_by_freq else None
+    w = valid.to(weight.dtype)
+    if per_sample_weights is not None:
+        w = w * per_sample_weights
+    rows = _lookup(weight, input, scale) * w.unsqueeze(1)
+    bag = bag.clamp(min=0)
+    out = _C.zeros(nbags, dim, dtype=weight.dtype, device=dev).index_add(0, bag, rows)
+    if mode == "mean":
+        counts = _C.zeros(nbags, dtype=weight.dtype, device=dev).index_add(0, bag, valid.to(weight.dtype))
+        out = out / counts.clamp(min=1).unsqueeze(1)
     return out
 
 
@@ -992,9 +1037,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def _safe_softmax(scores, dim=-1):
     # rows masked entirely with -inf give 0 (not NaN) and pass no gradient
+    # (no host check for dead rows: masking with an all-False mask changes nothing, and a GPU need not sync)
     dead = (scores == float("-inf")).all(dim, keepdim=True)
-    if not bool(dead.any()):
-        return scores.softmax(dim)
     return scores.masked_fill(dead, 0.0).softmax(dim).masked_fill(dead, 0.0)
 
 
@@ -1023,7 +1067,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         value = value.repeat_interleave(hq // hv, dim=-3)
     scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:
-        attn_mask = _C.ones(L, S, dtype=_C.bool).tril()
+        attn_mask = _C.ones(L, S, dtype=_C.bool, device=query.device).tril()
     if attn_mask is not None:
         if attn_mask.dtype == _C.bool:
             scores = scores.masked_fill(~attn_mask, float("-inf"))
@@ -1086,7 +1130,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         _warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
                        "instead.", stacklevel=3)
     if not mask.is_floating_point():
-        mask = _C.zeros(*mask.shape, dtype=target_type).masked_fill(mask, float("-inf"))
+        mask = _C.zeros(*mask.shape, dtype=target_type, device=mask.device).masked_fill(mask, float("-inf"))
     return mask
 
 
@@ -1213,7 +1257,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError(f"expecting static_v.size(2) of {head_dim}, but got {static_v.size(2)}")
         v = static_v
     if add_zero_attn:
-        zeros = _C.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)
+        zeros = _C.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype, device=k.device)
         k, v = _C.cat([k, zeros], 1), _C.cat([v, zeros.to(v.dtype)], 1)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
@@ -1289,6 +1333,12 @@ def one_hot(tensor, num_classes=-1):
         if tensor.numel() == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max()) + 1
+    if tensor.is_cuda:
+        # as PyTorch on a GPU: no host checks; scatter's kernel reports bad classes at the next
+        # synchronization (negative ones are made out of range first)
+        idx = tensor.masked_fill(tensor < 0, max(num_classes, 0)).unsqueeze(-1)
+        out = _C.zeros(tuple(tensor.shape) + (max(num_classes, 0),), dtype=_C.int64, device=tensor.device)
+        return out.scatter_(-1, idx, 1)
     if tensor.numel() and int(tensor.min()) < 0:
         raise RuntimeError("Class values must be non-negative.")
     if tensor.numel() and int(tensor.max()) >= num_classes or num_classes < 1 and tensor.numel():
@@ -1318,7 +1368,7 @@ def _pad_constant(x, pairs, value):
         for amount in (left, right):
             shape = list(x.shape)
             shape[d] = max(amount, 0)
-            parts.append(_C.full(tuple(shape), value, dtype=x.dtype) if amount > 0 else None)
+            parts.append(_C.full(tuple(shape), value, dtype=x.dtype, device=x.device) if amount > 0 else None)
         parts = [p for p in (parts[0], x, parts[1]) if p is not None]
         x = _C.cat(parts, d) if len(parts) > 1 else x
     return x
@@ -1398,7 +1448,7 @@ def pad(input, pad, mode="constant", value=None):
     for i, (left, right) in enumerate(pairs):
         d = input.dim() - 1 - i
         idx = _pad_indices(mode, input.size(d), left, right)
-        out = out.index_select(d, _C.tensor(idx, dtype=_C.int64))
+        out = out.index_select(d, _C.tensor(idx, dtype=_C.int64, device=input.device))
     return out
 
 
@@ -1415,22 +1465,22 @@ def _source_scale(n_in, n_out, scale, align_corners, dtype):
     return _C.tensor(float(n_in), dtype=dtype) / n_out
 
 
-def _nearest_taps(n_in, n_out, scale, exact):
+def _nearest_taps(n_in, n_out, scale, exact, device):
     if not exact and n_out == n_in:
-        return [(_C.arange(n_out), None)]
+        return [(_C.arange(n_out, device=device), None)]
     if not exact and n_out == 2 * n_in:
-        return [(_C.arange(n_out) // 2, None)]
+        return [(_C.arange(n_out, device=device) // 2, None)]
     s = _source_scale(n_in, n_out, scale, False, _C.float32)  # PyTorch computes nearest indices in float
-    j = _C.arange(n_out, dtype=_C.float32)
+    j = _C.arange(n_out, dtype=_C.float32, device=device)
     src = ((j.double() + 0.5) * s.double()).float() if exact else j * s
     return [(src.floor().long().clamp(max=n_in - 1), None)]
 
 
-def _linear_taps(n_in, n_out, scale, align_corners, dtype):
+def _linear_taps(n_in, n_out, scale, align_corners, dtype, device):
     if n_out == n_in:
-        return [(_C.arange(n_out), None)]
+        return [(_C.arange(n_out, device=device), None)]
     s = _source_scale(n_in, n_out, scale, align_corners, dtype)
-    j = _C.arange(n_out, dtype=dtype)
+    j = _C.arange(n_out, dtype=dtype, device=device)
     src = j * s if align_corners else ((j + 0.5) * s - 0.5).clamp(min=0)
     i0 = src.floor().long().clamp(max=n_in - 1)
     lam = (src - i0.to(dtype)).clamp(0, 1)
@@ -1438,9 +1488,9 @@ def _linear_taps(n_in, n_out, scale, align_corners, dtype):
     return [(i0, 1 - lam), (i1, lam)]
 
 
-def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
+def _cubic_taps(n_in, n_out, scale, align_corners, dtype, device):
     s = _source_scale(n_in, n_out, scale, align_corners, dtype)
-    j = _C.arange(n_out, dtype=dtype)
+    j = _C.arange(n_out, dtype=dtype, device=device)
     src = j * s if align_corners else (j + 0.5) * s - 0.5  # not clamped at 0 for cubic
     i0 = src.floor().long().clamp(max=n_in - 1)
     t = (src - i0.to(dtype)).clamp(0, 1)
@@ -1456,7 +1506,7 @@ def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
     return [((i0 + (k - 1)).clamp(0, n_in - 1), w) for k, w in enumerate(weights)]
 
 
-def _area_taps(n_in, n_out):
+def _area_taps(n_in, n_out, device):
     # adaptive average pooling: output i averages [floor(i*in/out), ceil((i+1)*in/out))
     taps = []
     starts = [(i * n_in) // n_out for i in range(n_out)]
@@ -1465,7 +1515,7 @@ def _area_taps(n_in, n_out):
     for k in range(width):  # tap k reads start + k, weighted 1/len where inside the window
         idx = [min(s + k, e - 1) for s, e in zip(starts, ends)]
         w = [1.0 / (e - s) if s + k < e else 0.0 for s, e in zip(starts, ends)]
-        taps.append((_C.tensor(idx, dtype=_C.int64), _C.tensor(w, dtype=_C.float64)))
+        taps.append((_C.tensor(idx, dtype=_C.int64, device=device), _C.tensor(w, dtype=_C.float64, device=device)))
     return taps
 
 
@@ -1570,13 +1620,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for i in range(nd):
         d, n_in, n_out, s = 2 + i, spatial[i], out_sizes[i], scales[i]
         if nearest:
-            taps = _nearest_taps(n_in, n_out, s, mode == "nearest-exact")
+            taps = _nearest_taps(n_in, n_out, s, mode == "nearest-exact", input.device)
         elif mode == "area":
-            taps = _area_taps(n_in, n_out)
+            taps = _area_taps(n_in, n_out, input.device)
         elif mode == "bicubic":
-            taps = _cubic_taps(n_in, n_out, s, align_corners, cdt)
+            taps = _cubic_taps(n_in, n_out, s, align_corners, cdt, input.device)
         else:
-            taps = _linear_taps(n_in, n_out, s, align_corners, cdt)
+            taps = _linear_taps(n_in, n_out, s, align_corners, cdt, input.device)
         out = _apply_taps(out, d, taps)
     return out
 

@@ -15,6 +15,15 @@ pub struct Windows {
     /// Average pooling's divisor share of this dim (the padded window size
     /// when padding counts, else the clipped one).
     pub count: Vec<usize>,
+    /// The rule the windows came from (the CUDA kernels recompute them).
+    pub rule: Rule,
+}
+
+/// How [`Windows`] are formed along one dim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    Fixed { k: usize, s: usize, p: usize, d: usize, count_pad: bool },
+    Adaptive,
 }
 
 impl Windows {
@@ -31,7 +40,7 @@ impl Windows {
             let padded = (raw + k as isize).min((len + p) as isize) - raw;
             count.push(if count_pad { padded as usize } else { (last - first).max(0) as usize });
         }
-        Windows { start, end, step: d, count }
+        Windows { start, end, step: d, count, rule: Rule::Fixed { k, s, p, d, count_pad } }
     }
 
     /// Adaptive windows: [floor(o*len/out), ceil((o+1)*len/out)).
@@ -39,7 +48,7 @@ impl Windows {
         let start: Vec<usize> = (0..out).map(|o| o * len / out).collect();
         let end: Vec<usize> = (0..out).map(|o| ((o + 1) * len).div_ceil(out)).collect();
         let count = start.iter().zip(&end).map(|(s, e)| e - s).collect();
-        Windows { start, end, step: 1, count }
+        Windows { start, end, step: 1, count, rule: Rule::Adaptive }
     }
 
     /// PyTorch's `pooling_output_shape`: floor or ceil division, and with

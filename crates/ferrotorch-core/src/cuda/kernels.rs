@@ -23,8 +23,10 @@ modules!(
     "elementwise_bf16",
     "elementwise_f32",
     "elementwise_f64",
+    "conv",
     "index",
     "optim",
+    "pool",
     "random",
     "reduce",
 );

@@ -5,12 +5,14 @@
 
 pub mod alloc;
 pub mod blas;
+pub(crate) mod conv;
 pub mod device;
 pub mod elementwise;
 mod emulator;
 pub mod index;
 pub(crate) mod optim;
 mod kernels;
+pub(crate) mod pool;
 pub mod random;
 pub mod reduce;
 pub mod transfer;

@@ -1,5 +1,6 @@
 //! Convolution (1-D and 2-D, transposed too) and unfold/fold: argument
-//! checks with PyTorch's messages, then the GEMM kernels in `cpu::conv`.
+//! checks with PyTorch's messages, then the GEMM kernels in `cpu::conv` or,
+//! for CUDA tensors, `cuda::conv`.
 //! Everything runs as 2-D: 1-D inputs get a height of one, unbatched inputs
 //! a batch of one.
 
@@ -95,6 +96,9 @@ pub(crate) fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, cfg: Cfg) ->
     let (xs, ws) = (dims4(x), dims4(w));
     let out = [cfg.out_len(0, xs[2], ws[2]) as usize, cfg.out_len(1, xs[3], ws[3]) as usize];
     let g = cfg.geom(xs, ws, out);
+    if x.is_cuda() {
+        return crate::cuda::conv::forward(&g, x, w, bias);
+    }
     let shape = vec![g.n, g.o, g.oh, g.ow];
     float_op(
         "slow_conv2d_cpu",
@@ -115,6 +119,9 @@ pub(crate) fn conv2d_input(gy: &Tensor, w: &Tensor, bias: Option<&Tensor>, cfg: 
     let (ys, ws) = (dims4(gy), dims4(w));
     let x = [ys[0], ws[1] * cfg.groups, hw[0], hw[1]];
     let g = cfg.geom(x, ws, [ys[2], ys[3]]);
+    if gy.is_cuda() {
+        return crate::cuda::conv::input_grad(&g, gy, w, bias);
+    }
     let shape = x.to_vec();
     fn run<T: Real>(g: &Geom, d: &[&[T]]) -> Vec<T> {
         let mut gx = conv::input_grad(g, d[0], d[1]);
@@ -145,6 +152,9 @@ pub(crate) fn conv2d_weight(x: &Tensor, gy: &Tensor, cfg: Cfg, khw: [usize; 2]) 
     let (xs, ys) = (dims4(x), dims4(gy));
     let ws = [ys[1], xs[1] / cfg.groups, khw[0], khw[1]];
     let g = cfg.geom(xs, ws, [ys[2], ys[3]]);
+    if x.is_cuda() {
+        return crate::cuda::conv::weight_grad(&g, x, gy);
+    }
     let shape = ws.to_vec();
     float_op(
         "slow_conv2d_backward_cpu",
@@ -167,7 +177,7 @@ fn per_dim(name: &str, v: &[usize], k: usize) -> Result<Vec<usize>> {
 impl Tensor {
     /// `torch.convolution`: 1-D and 2-D, plain and transposed, with groups.
     pub fn convolution(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
-        crate::ops::check_same_device(&[self, weight])?;
+        crate::ops::check_same_device(&with_bias(self, weight, bias))?;
         let k = weight.ndim().saturating_sub(2);
         let fname = format!("conv{}{k}d", if p.transposed { "_transpose" } else { "" });
         if !(1..=2).contains(&k) {
@@ -315,6 +325,9 @@ pub(crate) fn unfold2d(x: &Tensor, win: Window2d) -> Result<Tensor> {
     let xs = dims4(x);
     let b = win.blocks([xs[2], xs[3]])?;
     let g = win.cfg().geom(xs, [0, 0, win.kernel[0], win.kernel[1]], b);
+    if x.is_cuda() {
+        return crate::cuda::conv::unfold(&g, x);
+    }
     let shape = vec![xs[0], xs[1] * win.kernel[0] * win.kernel[1], b[0] * b[1]];
     float_op("im2col", &[x], &shape, |d| conv::unfold(&g, d[0]), |d| conv::unfold(&g, d[0]))
 }
@@ -333,6 +346,9 @@ pub(crate) fn fold2d(cols: &Tensor, hw: [usize; 2], win: Window2d) -> Result<Ten
     }
     let xs = [s[0], s[1] / kk, hw[0], hw[1]];
     let g = win.cfg().geom(xs, [0, 0, win.kernel[0], win.kernel[1]], b);
+    if cols.is_cuda() {
+        return crate::cuda::conv::fold(&g, cols);
+    }
     let shape = xs.to_vec();
     float_op("col2im", &[cols], &shape, |d| conv::fold(&g, d[0]), |d| conv::fold(&g, d[0]))
 }

@@ -1,5 +1,6 @@
 //! Max, average and adaptive pooling over 1 or 2 spatial dims. Leading dims
 //! (batch, channels) flatten into planes; 1-D pooling runs with height 1.
+//! CPU tensors run `cpu::pool`, CUDA tensors `cuda::pool`.
 
 use crate::cpu::pool::{self, Windows};
 use crate::{bail, DType, Result, Tensor};
@@ -35,7 +36,7 @@ impl Plan {
     fn planes(&self) -> usize {
         self.lead.iter().product()
     }
-    fn out_shape(&self) -> Vec<usize> {
+    pub(crate) fn out_shape(&self) -> Vec<usize> {
         let mut s = self.lead.clone();
         if self.k == 2 {
             s.push(self.wh.start.len());
@@ -43,7 +44,7 @@ impl Plan {
         s.push(self.ww.start.len());
         s
     }
-    fn in_shape(&self) -> Vec<usize> {
+    pub(crate) fn in_shape(&self) -> Vec<usize> {
         let mut s = self.lead.clone();
         if self.k == 2 {
             s.push(self.hw.0);
@@ -139,22 +140,26 @@ fn adaptive_plan(name: &str, x: &Tensor, out: &[usize]) -> Result<Plan> {
 
 /// Max over the plan's windows: (values, flat indices within each plane).
 pub(crate) fn max_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Result<(Tensor, Tensor)> {
-    let shape = plan.out_shape();
-    let (np, hw) = (plan.planes(), plan.hw);
-    let ((vals, idx), dt) = crate::ops::float_kernel(
-        "max_pool2d",
-        &[x],
-        |d| {
-            let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
-            (Tensor::from_vec(v, &shape), i)
-        },
-        |d| {
-            let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
-            (Tensor::from_vec(v, &shape), i)
-        },
-    )?;
-    let vals = vals?.to_dtype(if dt == DType::F32 { x.dtype() } else { dt })?;
-    let idx = Tensor::from_vec(idx, &shape)?;
+    let (vals, idx) = if x.is_cuda() {
+        crate::cuda::pool::max_pool(x, plan)?
+    } else {
+        let shape = plan.out_shape();
+        let (np, hw) = (plan.planes(), plan.hw);
+        let ((vals, idx), dt) = crate::ops::float_kernel(
+            "max_pool2d",
+            &[x],
+            |d| {
+                let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
+                (Tensor::from_vec(v, &shape), i)
+            },
+            |d| {
+                let (v, i) = pool::max(d[0], np, hw, &plan.wh, &plan.ww);
+                (Tensor::from_vec(v, &shape), i)
+            },
+        )?;
+        let vals = vals?.to_dtype(if dt == DType::F32 { x.dtype() } else { dt })?;
+        (vals, Tensor::from_vec(idx, &shape)?)
+    };
     if crate::autograd::needs_grad(&[x]) {
         let vals = crate::autograd::derivatives::pool::max_pool(x, vals, &idx, plan, name)?;
         return Ok((vals, idx));
@@ -165,6 +170,9 @@ pub(crate) fn max_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Resu
 /// Average over the plan's windows.
 pub(crate) fn avg_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Result<Tensor> {
     crate::autograd::record_if_needed!([x], crate::autograd::derivatives::pool::avg_pool(x, plan, name));
+    if x.is_cuda() {
+        return crate::cuda::pool::avg_pool(x, plan);
+    }
     let shape = plan.out_shape();
     let (np, hw, over) = (plan.planes(), plan.hw, plan.over);
     let (out, _) = crate::ops::float_kernel(
@@ -179,7 +187,10 @@ pub(crate) fn avg_pool(x: &Tensor, plan: &Arc<Plan>, name: &'static str) -> Resu
 /// The adjoint of [`max_pool`]: output-shaped grads routed to the saved argmax.
 pub(crate) fn max_pool_adjoint(g: &Tensor, idx: &Tensor, plan: &Arc<Plan>) -> Result<Tensor> {
     crate::autograd::record_if_needed!([g], crate::autograd::derivatives::pool::max_pool_adjoint(g, idx, plan));
-    crate::ops::cpu_only("aten::max_pool2d_with_indices_backward", &[g, idx])?;
+    crate::ops::check_same_device(&[g, idx])?;
+    if g.is_cuda() {
+        return crate::cuda::pool::max_pool_backward(g, idx, plan);
+    }
     let shape = plan.in_shape();
     let (np, plane) = (plan.planes(), plan.hw.0 * plan.hw.1);
     let idx = idx.contiguous()?;
@@ -197,6 +208,9 @@ pub(crate) fn max_pool_adjoint(g: &Tensor, idx: &Tensor, plan: &Arc<Plan>) -> Re
 /// The adjoint of [`avg_pool`]: output-shaped grads spread back over the input.
 pub(crate) fn avg_pool_adjoint(g: &Tensor, plan: &Arc<Plan>) -> Result<Tensor> {
     crate::autograd::record_if_needed!([g], crate::autograd::derivatives::pool::avg_pool_adjoint(g, plan));
+    if g.is_cuda() {
+        return crate::cuda::pool::avg_pool_backward(g, plan);
+    }
     let shape = plan.in_shape();
     let (np, hw, over) = (plan.planes(), plan.hw, plan.over);
     let (out, _) = crate::ops::float_kernel(

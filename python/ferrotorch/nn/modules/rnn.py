@@ -207,9 +207,9 @@ class RNNBase(Module):
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, tuple(_C.stack(f) for f in finals)
 
-    def _zeros_state(self, batch, dtype, size):
+    def _zeros_state(self, batch, like, size):
         dirs = 2 if self.bidirectional else 1
-        return _C.zeros(self.num_layers * dirs, batch, size, dtype=dtype)
+        return _C.zeros(self.num_layers * dirs, batch, size, dtype=like.dtype, device=like.device)
 
     def _forward(self, input, hx):
         """Shared body; ``hx`` is a tuple of states (one for RNN/GRU, (h, c) for LSTM)."""
@@ -219,9 +219,9 @@ class RNNBase(Module):
             data, batch_sizes, sorted_indices, unsorted_indices = input
             batch = int(batch_sizes[0])
             if hx is None:
-                hx = (self._zeros_state(batch, data.dtype, real_hidden),)
+                hx = (self._zeros_state(batch, data, real_hidden),)
                 if is_lstm:
-                    hx += (self._zeros_state(batch, data.dtype, self.hidden_size),)
+                    hx += (self._zeros_state(batch, data, self.hidden_size),)
             else:
                 hx = tuple(self.permute_hidden(h, sorted_indices) for h in hx)
             self._check_states(data, hx, batch_sizes)
@@ -249,9 +249,9 @@ class RNNBase(Module):
             input = input.unsqueeze(batch_dim)
         batch = input.size(batch_dim)
         if hx is None:
-            hx = (self._zeros_state(batch, input.dtype, real_hidden),)
+            hx = (self._zeros_state(batch, input, real_hidden),)
             if is_lstm:
-                hx += (self._zeros_state(batch, input.dtype, self.hidden_size),)
+                hx += (self._zeros_state(batch, input, self.hidden_size),)
         self._check_states(input, hx, None)
         x = input.transpose(0, 1) if self.batch_first else input
         steps = x.size(0)
@@ -403,7 +403,7 @@ class RNNCell(RNNCellBase):
         batched = _cell_input("RNNCell", input, hx)
         if not batched:
             input = input.unsqueeze(0)
-        hx = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        hx = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device) if hx is None else (hx if batched else hx.unsqueeze(0))
         if self.nonlinearity == "tanh":
             step = _rnn_tanh_step
         elif self.nonlinearity == "relu":
@@ -429,7 +429,7 @@ class LSTMCell(RNNCellBase):
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:
-            zeros = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            zeros = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
             hx = (zeros, zeros)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
@@ -445,6 +445,6 @@ class GRUCell(RNNCellBase):
         batched = _cell_input("GRUCell", input, hx)
         if not batched:
             input = input.unsqueeze(0)
-        hx = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        hx = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device) if hx is None else (hx if batched else hx.unsqueeze(0))
         ret = self._step(_gru_step, input, (hx,))[0]
         return ret if batched else ret.squeeze(0)

@@ -14,7 +14,7 @@ from .normalization import LayerNorm
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
-    return _C.full((sz, sz), float("-inf"), dtype=dtype).triu(1)
+    return _C.full((sz, sz), float("-inf"), dtype=dtype, device=device).triu(1)
 
 
 def _get_seq_len(src, batch_first):
@@ -27,7 +27,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     make_causal = is_causal is True
     if is_causal is None and mask is not None:
         sz = size if size is not None else mask.size(-2)
-        causal = _generate_square_subsequent_mask(sz, dtype=mask.dtype)
+        causal = _generate_square_subsequent_mask(sz, device=mask.device, dtype=mask.dtype)
         make_causal = tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
     return make_causal
 
