@@ -189,3 +189,65 @@ def test_softmax_backward(lib, n, group, log):
     else:
         want = y * (dy - (dy * y).sum(axis=dim, keepdims=True))
     np.testing.assert_allclose(dx, want, rtol=1e-10, atol=1e-12)
+
+
+PRIMITIVES = r"""
+#include <cstdio>
+__global__ void k(int *out) {
+  __shared__ int sh[64];
+  const int t = threadIdx.x, lane = t % 32;
+  sh[t] = t * 10 + blockIdx.x;
+  __syncthreads();
+  int v = sh[(t + 1) % blockDim.x];  // a neighbour's write, visible after the barrier
+  int base = (blockIdx.x * blockDim.x + t) * 6;
+  out[base + 0] = v;
+  out[base + 1] = __shfl_down_sync(0xffffffffu, t, 3);
+  out[base + 2] = __shfl_up_sync(0xffffffffu, t, 2, 16);
+  out[base + 3] = __shfl_xor_sync(0xffffffffu, t, 5);
+  out[base + 4] = __shfl_sync(0xffffffffu, t, 7, 8);
+  out[base + 5] = lane == 0 ? (int)(gridDim.x * 1000 + blockDim.x) : 0;
+}
+int main() {
+  static int out[2 * 64 * 6];
+  ft_launch_blocks(2, 64, [&] { k(out); });
+  for (int i = 0; i < 2 * 64 * 6; i++) printf("%d\n", out[i]);
+  // plain kernels still see one thread afterwards
+  printf("%u %u %u %u\n", blockIdx.x, threadIdx.x, blockDim.x, gridDim.x);
+}
+"""
+
+DEADLOCK = r"""
+__global__ void k() { if (threadIdx.x < 40) __syncthreads(); else __syncwarp(); }
+int main() { ft_launch_blocks(1, 64, [&] { k(); }); }
+"""
+
+
+def run_host_program(tmp_path, src):
+    import subprocess
+    cpp, exe = tmp_path / "p.cpp", tmp_path / "p"
+    cpp.write_text(src)
+    subprocess.run(["g++", "-std=c++17", "-O1", "-DFT_HOST", "-include", str(kernels_host.ROOT / "tests" / "kernels_host.h"),
+                    str(cpp), "-o", str(exe)], check=True)
+    return subprocess.run([str(exe)], capture_output=True, text=True)
+
+
+def test_emulator_barriers_shared_memory_and_shuffles(tmp_path):
+    r = run_host_program(tmp_path, PRIMITIVES)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    got = np.array(lines[:2 * 64 * 6], np.int64).reshape(2, 64, 6)
+    t = np.arange(64)
+    lane = t % 32
+    for b in range(2):
+        np.testing.assert_array_equal(got[b, :, 0], (t + 1) % 64 * 10 + b)
+        np.testing.assert_array_equal(got[b, :, 1], np.where(lane + 3 < 32, t + 3, t))  # past the warp: own value
+        np.testing.assert_array_equal(got[b, :, 2], np.where(lane % 16 >= 2, t - 2, t))  # within 16-lane segments
+        np.testing.assert_array_equal(got[b, :, 3], t ^ 5)
+        np.testing.assert_array_equal(got[b, :, 4], t // 8 * 8 + 7)
+        np.testing.assert_array_equal(got[b, :, 5], np.where(lane == 0, 2064, 0))
+    assert lines[2 * 64 * 6] == "0 0 1 1"
+
+
+def test_emulator_reports_a_barrier_not_every_thread_reaches(tmp_path):
+    r = run_host_program(tmp_path, DEADLOCK)
+    assert r.returncode != 0 and "deadlock in block 0" in r.stderr, (r.returncode, r.stderr)
