@@ -127,6 +127,22 @@ __device__ __forceinline__ void store_code(void *out, i64 k, int code, bool is_f
   }
 }
 
+// Any value of up to 8 bytes shuffled across the warp (every lane calls).
+template <typename T> __device__ __forceinline__ T shfl_down_any(T v, int d) {
+  union { T v; unsigned long long u; } x;
+  x.u = 0;
+  x.v = v;
+  x.u = __shfl_down_sync(0xffffffffu, x.u, d);
+  return x.v;
+}
+template <typename T> __device__ __forceinline__ T shfl_xor_any(T v, int m) {
+  union { T v; unsigned long long u; } x;
+  x.u = 0;
+  x.v = v;
+  x.u = __shfl_xor_sync(0xffffffffu, x.u, m);
+  return x.v;
+}
+
 // Strided geometry, passed by value. Dim-collapsed on the host; operand 0 is
 // the output, 1.. the inputs; strides in elements (0 on broadcast dims).
 #define MAX_DIMS 8

@@ -18,8 +18,12 @@
 #include "optim.cu"
 #include "conv.cu"
 #include "pool.cu"
+#include "softmax.cu"
 
 #define ARG(T, k) (*(T *)p[k])
+// A kernel whose threads cooperate: run on the launch's grid x block threads.
+#define COOP(NAME, CALL) \
+  extern "C" void coop_##NAME(void **p, unsigned grid, unsigned block) { ft_launch_blocks(grid, block, [&] { CALL; }); }
 #define THUNKS(S, NAME)                                                                          \
   extern "C" void launch_binary_##NAME(void **p) {                                               \
     binary_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3), ARG(const S *, 4), \
@@ -36,9 +40,9 @@
     cast_##NAME(ARG(Geo, 0), ARG(int, 1), ARG(void *, 2), ARG(const S *, 3));                    \
   }                                                                                              \
   extern "C" void launch_fill_##NAME(void **p) { fill_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(u64, 2)); } \
-  extern "C" void launch_reduce_##NAME(void **p) {                                               \
-    reduce_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const S *, 4));    \
-  }                                                                                              \
+  COOP(reduce_##NAME, reduce_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const S *, 4))) \
+  COOP(reduce_partials_##NAME,                                                                   \
+       reduce_partials_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const void *, 4))) \
   extern "C" void launch_scan_##NAME(void **p) {                                                 \
     scan_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(int, 3), ARG(S *, 4), ARG(const S *, 5)); \
   }                                                                                              \
@@ -103,3 +107,11 @@ POOL_THUNKS(half_t, f16)
 POOL_THUNKS(bf16_t, bf16)
 POOL_THUNKS(float, f32)
 POOL_THUNKS(double, f64)
+#define SOFTMAX_THUNKS(S, NAME)                                                                  \
+  COOP(softmax_##NAME, softmax_##NAME(ARG(SGeo, 0), ARG(int, 1), ARG(S *, 2), ARG(const S *, 3))) \
+  COOP(softmax_backward_##NAME, softmax_backward_##NAME(ARG(SGeo, 0), ARG(int, 1), ARG(S *, 2),  \
+                                                        ARG(const S *, 3), ARG(const S *, 4)))
+SOFTMAX_THUNKS(half_t, f16)
+SOFTMAX_THUNKS(bf16_t, bf16)
+SOFTMAX_THUNKS(float, f32)
+SOFTMAX_THUNKS(double, f64)

@@ -128,3 +128,68 @@ def test_cumsum_cumprod(device, dim):
     assert_close(on(device, i).cumprod(0, dtype=torch.float32), np.cumprod(i.numpy(), axis=0))
     t = on(device, x).transpose(0, 2)  # strided input
     assert_close(t.cumsum(1), np.cumsum(x.numpy().transpose(2, 1, 0), axis=1))
+
+
+# Sizes that take every CUDA reduction path: a block, a warp or a thread per
+# output, one pass or two (partials), rows shorter and longer than a warp.
+ROW_LENGTHS = [1, 31, 32, 33, 1000, 5000]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("n", ROW_LENGTHS)
+@pytest.mark.parametrize("rows", [1, 3, 300])
+def test_reduction_paths_by_size(device, n, rows):
+    x = data((rows, n), torch.float32, seed=n + rows)
+    x[rows // 2, n // 3] = x[rows // 2].max()  # a tie for argmax: the first one wins
+    for dim in (1, 0):
+        g = on(device, x)
+        for name in ("sum", "amax", "amin", "argmax", "argmin"):
+            got = getattr(g, name)(dim)
+            want = getattr(x, name)(dim)
+            # sums of up to 5000 terms in another order: cancellation leaves ~1e-4 absolute
+            assert_same(got, want, {torch.float32: (1e-5, 1e-3)})
+        assert_same(g.prod(dim), x.prod(dim), {torch.float32: (1e-5, 1e-30)})
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.uint8, torch.float16, torch.bfloat16, torch.float64],
+                         ids=ids)
+def test_long_reductions_every_dtype(device, dtype):
+    # one output over many elements (two passes on CUDA), and few long rows
+    x = (data((3, 40_001), seed=4) * 3).to(dtype)
+    g = on(device, x)
+    tol = {torch.float64: (1e-12, 1e-9), torch.float16: (1e-2, 1e-1), torch.bfloat16: (2e-2, 1e-1)}
+    assert_same(g.sum(), x.sum(), tol)
+    assert_same(g.sum(1), x.sum(1), tol)
+    assert_same(g.amax(), x.amax(), tol)
+    assert_same(g.argmin(), x.argmin())
+    assert_same(g.argmax(1), x.argmax(1))
+    assert_same((g > 0).all(1), (x > 0).all(1))
+    assert_same((g > 0).any(), (x > 0).any())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_nan_and_ties_on_long_rows(device):
+    x = torch.zeros(2, 70_000)
+    x[0, 12_345] = float("nan")
+    x[0, 60_000] = float("nan")
+    x[1, 5] = 7.0
+    x[1, 69_999] = 7.0
+    g = on(device, x)
+    assert to_numpy(g.argmax(1)).tolist() == [12_345, 5]
+    assert to_numpy(g.argmin(1)).tolist() == [12_345, 0]
+    assert np.isnan(to_numpy(g.amax(1))[0]) and np.isnan(to_numpy(g.sum(1))[0])
+    assert int(g.flatten().argmax()) == 12_345
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_strided_and_middle_dim_reductions(device):
+    x = data((6, 50, 7), torch.float32, seed=9)
+    g = on(device, x)
+    for dims in [(1,), (0, 2), (0, 1), (2,)]:
+        assert_same(g.sum(dims), x.sum(dims), {torch.float32: (1e-5, 1e-5)})
+    t = x.transpose(0, 2)  # reductions over strided rows and columns
+    gt = on(device, x).transpose(0, 2)
+    for dim in (0, 1, 2):
+        assert_same(gt.amax(dim), t.amax(dim))
+        assert_same(gt.argmin(dim), t.argmin(dim))

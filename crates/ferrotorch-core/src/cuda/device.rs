@@ -68,6 +68,7 @@ pub struct Gpu {
     error_flag: OnceLock<u64>,
     error_armed: std::sync::atomic::AtomicBool,
     functions: Mutex<HashMap<(&'static str, &'static str), sys::CUfunction>>,
+    multiprocessors: OnceLock<usize>,
 }
 
 // SAFETY: driver handles are plain identifiers, valid from any thread once
@@ -110,6 +111,7 @@ impl Gpu {
             functions: Mutex::new(HashMap::new()),
             error_flag: OnceLock::new(),
             error_armed: std::sync::atomic::AtomicBool::new(false),
+            multiprocessors: OnceLock::new(),
         })
     }
 
@@ -215,6 +217,14 @@ impl Gpu {
         unsafe { result::device::get_attribute(self.dev, a) }.map_err(driver_err)
     }
 
+    /// Streaming multiprocessors (cached): kernels size their grids by it.
+    pub(crate) fn multiprocessors(&self) -> usize {
+        *self.multiprocessors.get_or_init(|| {
+            self.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+                .map_or(1, |n| n.max(1) as usize)
+        })
+    }
+
     /// (major, minor) compute capability.
     pub fn capability(&self) -> Result<(i32, i32)> {
         use sys::CUdevice_attribute::*;
@@ -286,8 +296,8 @@ impl Gpu {
         args: &mut [*mut c_void],
     ) -> Result<()> {
         if let Some(e) = self.emulator() {
-            // SAFETY: as below; the host build visits every element in one call.
-            unsafe { e.launch(f as *mut c_void, args) };
+            // SAFETY: as below.
+            unsafe { e.launch(f as *mut c_void, grid, block, args) };
             return Ok(());
         }
         // SAFETY: the caller passes exactly the kernel's parameters.

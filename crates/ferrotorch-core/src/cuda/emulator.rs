@@ -3,7 +3,10 @@
 //! With `FERROTORCH_CUDA_EMULATOR=<library>` (tests/kernels_host.cpp built
 //! for the host), the backend reports one device whose memory is host
 //! memory and whose kernel launches call the kernels' host build through
-//! `launch_<kernel>(params)`. Everything above the driver calls (allocator,
+//! `launch_<kernel>(params)` (one thread visits every element of a
+//! grid-stride kernel) or, for kernels whose threads cooperate (shared
+//! memory, barriers, warp shuffles), `coop_<kernel>(params, grid, block)`,
+//! which runs the real grid and block sizes (see tests/kernels_host.h). Everything above the driver calls (allocator,
 //! launch parameter blocks, dispatch, the Python layer) then runs as on a
 //! GPU, so CPU-only CI exercises it end to end. Matmuls run through the CPU
 //! GEMM. Timings mean nothing here.
@@ -33,26 +36,43 @@ pub(crate) fn get() -> Option<&'static Emulator> {
 }
 
 type Thunk = unsafe extern "C" fn(*mut *mut c_void);
+type CoopThunk = unsafe extern "C" fn(*mut *mut c_void, u32, u32);
+
+/// What `function` hands out as a kernel handle.
+struct Kernel {
+    thunk: *mut c_void,
+    cooperative: bool,
+}
 
 impl Emulator {
-    /// The host entry point of kernel `name`, as an opaque function handle.
+    /// The host entry point of kernel `name`, as an opaque function handle
+    /// (leaked: the device caches one per kernel for the process).
     pub(crate) fn function(&self, name: &str) -> Result<*mut c_void> {
-        let sym = CString::new(format!("launch_{name}")).expect("kernel names have no NUL bytes");
-        // SAFETY: looking a symbol up in a library kept open for the process.
-        let f = unsafe { libc::dlsym(self.lib as *mut c_void, sym.as_ptr()) };
-        if f.is_null() {
-            return Err(Error::runtime(format!("CUDA emulator: no kernel {name}")));
+        for (prefix, cooperative) in [("coop_", true), ("launch_", false)] {
+            let sym = CString::new(format!("{prefix}{name}")).expect("kernel names have no NUL bytes");
+            // SAFETY: looking a symbol up in a library kept open for the process.
+            let thunk = unsafe { libc::dlsym(self.lib as *mut c_void, sym.as_ptr()) };
+            if !thunk.is_null() {
+                return Ok(Box::into_raw(Box::new(Kernel { thunk, cooperative })) as *mut c_void);
+            }
         }
-        Ok(f)
+        Err(Error::runtime(format!("CUDA emulator: no kernel {name}")))
     }
 
-    /// Runs kernel `f` (from `function`) over its whole index space.
+    /// Runs kernel `f` (from `function`) on `grid` x `block` threads; plain
+    /// kernels as one thread that visits their whole index space.
     ///
     /// # Safety
     /// `args` must be the kernel's parameters, as for `cuLaunchKernel`.
-    pub(crate) unsafe fn launch(&self, f: *mut c_void, args: &mut [*mut c_void]) {
-        let thunk: Thunk = std::mem::transmute(f);
-        thunk(args.as_mut_ptr());
+    pub(crate) unsafe fn launch(&self, f: *mut c_void, grid: u32, block: u32, args: &mut [*mut c_void]) {
+        let k = &*(f as *const Kernel);
+        if k.cooperative {
+            let thunk: CoopThunk = std::mem::transmute(k.thunk);
+            thunk(args.as_mut_ptr(), grid, block);
+        } else {
+            let thunk: Thunk = std::mem::transmute(k.thunk);
+            thunk(args.as_mut_ptr());
+        }
     }
 
     pub(crate) fn malloc(&self, size: usize) -> Option<u64> {

@@ -29,6 +29,7 @@ modules!(
     "pool",
     "random",
     "reduce",
+    "softmax",
 );
 
 /// `<prefix>_<dtype>` for the nine storage dtypes, indexed by `dtype_index`

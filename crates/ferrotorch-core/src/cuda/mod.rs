@@ -15,6 +15,7 @@ mod kernels;
 pub(crate) mod pool;
 pub mod random;
 pub mod reduce;
+pub mod softmax;
 pub mod transfer;
 
 pub use device::{current_device, device_count, device_to_host_copies, gpu, is_available, set_device, Event, Gpu};

@@ -1,16 +1,22 @@
-//! Reductions on CUDA (`kernels/reduce.cu`): one thread per output, or per
-//! interleaved slice of it when there are few outputs and long reductions
-//! (a second launch then reduces the slices); cumsum/cumprod, a thread per row.
+//! Reductions on CUDA (`kernels/reduce.cu`). Each output's reduction is an
+//! item for a group of threads: a block for long contiguous rows, a warp for
+//! short ones, one thread per output for columns (reduced dims strided, kept
+//! dims contiguous: neighbouring threads read neighbouring columns). When
+//! there are too few items to fill the GPU, each output is cut into slices
+//! whose accumulators a second launch reduces (two passes).
+//! cumsum/cumprod: a thread per row.
 
-use super::device::{arg, gpu};
+use super::device::{arg, gpu, Gpu};
 use super::elementwise::{dptr, empty};
 use super::kernels::{dtype_index, per_dtype};
 use crate::{DType, Result, Tensor};
 
 const MAX_DIMS: usize = 8;
 const BLOCK: u32 = 256;
-/// Enough threads to fill a large GPU when splitting long reductions.
-const TARGET_THREADS: usize = 1 << 18;
+/// Resident threads per multiprocessor to aim for (latency hiding).
+const THREADS_PER_SM: usize = 2048;
+/// Bytes of one partial accumulator (the kernels' largest `Red::A`).
+const PARTIAL_BYTES: usize = 16;
 
 /// The kernels' `struct RGeo`.
 #[repr(C)]
@@ -19,6 +25,7 @@ struct RGeo {
     m: i64,
     r: i64,
     splits: i64,
+    group: i64,
     kdim: i32,
     rdim: i32,
     kshape: [i64; MAX_DIMS],
@@ -40,8 +47,10 @@ pub enum ReduceOp {
     Any = 7,
 }
 
+type Dims = (Vec<usize>, Vec<isize>);
+
 /// Merged (shape, strides) of the given dims of `t`.
-fn dims_of(t: &Tensor, dims: &[usize]) -> Result<(Vec<usize>, Vec<isize>)> {
+fn dims_of(t: &Tensor, dims: &[usize]) -> Result<Dims> {
     let shape: Vec<usize> = dims.iter().map(|&d| t.shape()[d]).collect();
     let strides: Vec<isize> = dims.iter().map(|&d| t.strides()[d]).collect();
     let (s, [st]) = crate::iter::coalesce(&shape, [&strides]);
@@ -51,11 +60,12 @@ fn dims_of(t: &Tensor, dims: &[usize]) -> Result<(Vec<usize>, Vec<isize>)> {
     Ok((s, st))
 }
 
-fn geo(m: usize, r: usize, splits: usize, kept: &(Vec<usize>, Vec<isize>), red: &(Vec<usize>, Vec<isize>)) -> RGeo {
+fn geo(m: usize, r: usize, splits: usize, group: usize, kept: &Dims, red: &Dims) -> RGeo {
     let mut g = RGeo {
         m: m as i64,
         r: r as i64,
         splits: splits as i64,
+        group: group as i64,
         kdim: kept.0.len() as i32,
         rdim: red.0.len() as i32,
         kshape: [1; MAX_DIMS],
@@ -74,46 +84,64 @@ fn geo(m: usize, r: usize, splits: usize, kept: &(Vec<usize>, Vec<isize>), red: 
     g
 }
 
-fn launch(t: &Tensor, g: &RGeo, op: ReduceOp, out: &Tensor) -> Result<()> {
-    const NAMES: [&str; 9] = per_dtype!("reduce");
-    let threads = (g.m * g.splits) as usize;
-    if threads == 0 {
-        return Ok(());
+/// Threads per item: a warp or block along contiguous rows (coalesced reads
+/// within the group), one thread per output down columns.
+fn group_size(m: usize, r: usize, kept: &Dims, red: &Dims) -> usize {
+    let rows = red.1.last() == Some(&1) || kept.1.last() != Some(&1) || m == 1;
+    match r {
+        _ if !rows || r <= 16 => 1,
+        r if r < 1024 => 32,
+        _ => BLOCK as usize,
     }
-    let gp = gpu(t.device().index().unwrap_or(0))?;
-    let f = gp.function("reduce", NAMES[dtype_index(t.dtype())])?;
-    let (code, dst, po, pi) = (op as i32, out.dtype() as i32, dptr(out)?, dptr(t)?);
-    let grid = threads.div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
-    gp.launch(f, grid, BLOCK, &mut [arg(g), arg(&code), arg(&dst), arg(&po), arg(&pi)])
+}
+
+/// Slices per output: enough items to fill the GPU, each slice long enough
+/// to be worth a partial.
+fn split_count(gp: &Gpu, m: usize, r: usize, group: usize) -> usize {
+    let want_items = gp.multiprocessors() * THREADS_PER_SM / group;
+    let min_slice = (group * 16).max(64);
+    if m >= want_items || r < 2 * min_slice {
+        return 1;
+    }
+    (want_items / m).min(r / min_slice).max(1)
+}
+
+fn launch(gp: &Gpu, kernel: &'static str, g: &RGeo, op: ReduceOp, dst: DType, out: u64, input: u64) -> Result<()> {
+    let items = (g.m * g.splits) as usize;
+    let f = gp.function("reduce", kernel)?;
+    let blocks = (items * g.group as usize).div_ceil(BLOCK as usize).clamp(1, gp.multiprocessors() * 16) as u32;
+    let (code, dst) = (op as i32, dst as i32);
+    gp.launch(f, blocks, BLOCK, &mut [arg(g), arg(&code), arg(&dst), arg(&out), arg(&input)])
 }
 
 /// `op` over `dims` (sorted) of CUDA tensor `t`: a contiguous tensor shaped
 /// like the kept dims, of dtype `out` (the caller's result dtype).
 pub fn reduce(t: &Tensor, dims: &[usize], op: ReduceOp, out: DType) -> Result<Tensor> {
+    const NAMES: [&str; 9] = per_dtype!("reduce");
+    const PARTIALS: [&str; 9] = per_dtype!("reduce_partials");
     let kept_dims: Vec<usize> = (0..t.ndim()).filter(|d| !dims.contains(d)).collect();
     let kept_shape: Vec<usize> = kept_dims.iter().map(|&d| t.shape()[d]).collect();
     let (m, r): (usize, usize) = (kept_shape.iter().product(), dims.iter().map(|&d| t.shape()[d]).product());
     let (kept, red) = (dims_of(t, &kept_dims)?, dims_of(t, dims)?);
     let result = empty(&kept_shape, out, t.device())?;
-    let arg = matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin);
-    let splits = if arg || m >= TARGET_THREADS / 16 { 1 } else { (r / 256).clamp(1, TARGET_THREADS / m.max(1)) };
-    if splits == 1 {
-        launch(t, &geo(m, r, 1, &kept, &red), op, &result)?;
+    if m == 0 {
         return Ok(result);
     }
-    // pass 1: `splits` partials per output, in the accumulation dtype
-    let partial_dt = match op {
-        ReduceOp::Sum | ReduceOp::Prod if t.dtype().is_floating_point() => DType::F64,
-        ReduceOp::Sum | ReduceOp::Prod => DType::I64,
-        ReduceOp::All | ReduceOp::Any => DType::Bool,
-        _ => t.dtype(),
-    };
-    let partial = empty(&[m, splits], partial_dt, t.device())?;
-    launch(t, &geo(m, r, splits, &kept, &red), op, &partial)?;
-    // pass 2: reduce each output's partials (a contiguous row)
-    let rows = (vec![m], vec![splits as isize]);
-    let cols = (vec![splits], vec![1isize]);
-    launch(&partial, &geo(m, splits, 1, &rows, &cols), op, &result)?;
+    let gp = gpu(t.device().index().unwrap_or(0))?;
+    let di = dtype_index(t.dtype());
+    let group = group_size(m, r, &kept, &red);
+    let splits = split_count(gp, m, r, group);
+    if splits == 1 {
+        launch(gp, NAMES[di], &geo(m, r, 1, group, &kept, &red), op, out, dptr(&result)?, dptr(t)?)?;
+        return Ok(result);
+    }
+    // pass 1: item (slice, o) writes its accumulator to partial[slice * m + o]
+    let partial = empty(&[m * splits * PARTIAL_BYTES], DType::U8, t.device())?;
+    launch(gp, NAMES[di], &geo(m, r, splits, group, &kept, &red), op, out, dptr(&partial)?, dptr(t)?)?;
+    // pass 2: output o reduces partial[o], partial[m + o], ...
+    let (rows, cols) = ((vec![m], vec![1isize]), (vec![splits], vec![m as isize]));
+    let group = group_size(m, splits, &rows, &cols);
+    launch(gp, PARTIALS[di], &geo(m, splits, 1, group, &rows, &cols), op, out, dptr(&result)?, dptr(&partial)?)?;
     Ok(result)
 }
 

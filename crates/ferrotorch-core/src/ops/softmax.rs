@@ -1,5 +1,6 @@
 //! softmax / log_softmax along one dim: a fused, numerically stable pass per
-//! row (max, then sum of exp(x - max), then the output), rows in parallel.
+//! row (max, then sum of exp(x - max), then the output), rows in parallel;
+//! on CUDA the fused kernels of `cuda::softmax`.
 
 use crate::cpu::{Real, SendPtr};
 use crate::layout::wrap_dim;
@@ -25,7 +26,7 @@ impl Tensor {
         let d = wrap_dim(dim, x.ndim().max(1))?;
         let dt = x.dtype();
         if x.is_cuda() && dt.is_floating_point() {
-            return composed(&x, d, log);
+            return crate::cuda::softmax::forward(&x.contiguous()?, d, log);
         }
         match dt {
             DType::F32 => Ok(kernel::<f32>(&x.contiguous()?, d, log)),
@@ -41,31 +42,6 @@ impl Tensor {
     }
 }
 
-
-/// Softmax from reductions and elementwise kernels (the CUDA path until a
-/// fused kernel): x - max, exp, sum; half types compute in float32.
-fn composed(x: &Tensor, d: usize, log: bool) -> Result<Tensor> {
-    use crate::ops::binary::{binary, Arg, BinaryOp};
-    use crate::ops::unary::FloatOp;
-    let dt = x.dtype();
-    if x.numel() == 0 {
-        return x.deep_clone();
-    }
-    if x.ndim() == 0 {
-        return Tensor::full_on(&[], crate::Scalar::Float(if log { 0.0 } else { 1.0 }), dt, x.device());
-    }
-    let xf = if matches!(dt, DType::F16 | DType::BF16) { x.to_dtype(DType::F32)? } else { x.clone() };
-    let dims = [d as i64];
-    let z = binary(BinaryOp::Sub, Arg::T(&xf), Arg::T(&xf.extreme(Some(&dims), true, true)?))?;
-    let e = z.float_op(FloatOp::Exp)?;
-    let s = e.sum(Some(&dims), true, None)?;
-    let r = if log {
-        binary(BinaryOp::Sub, Arg::T(&z), Arg::T(&s.float_op(FloatOp::Log)?))?
-    } else {
-        binary(BinaryOp::Div, Arg::T(&e), Arg::T(&s))?
-    };
-    r.to_dtype(dt)
-}
 
 /// Rows are split across threads once the whole tensor is large.
 fn kernel<T: Real>(x: &Tensor, d: usize, log: bool) -> Tensor {
