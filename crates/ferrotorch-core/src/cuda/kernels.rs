@@ -27,6 +27,7 @@ modules!(
     "optim",
     "random",
     "reduce",
+    "sort",
 );
 
 /// `<prefix>_<dtype>` for the nine storage dtypes, indexed by `dtype_index`
