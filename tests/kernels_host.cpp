@@ -19,6 +19,7 @@
 #include "conv.cu"
 #include "pool.cu"
 #include "softmax.cu"
+#include "sort.cu"
 
 #define ARG(T, k) (*(T *)p[k])
 // A kernel whose threads cooperate: run on the launch's grid x block threads.
@@ -53,6 +54,25 @@
   extern "C" void launch_scatter_##NAME(void **p) {                                              \
     scatter_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4), \
                    ARG(i64, 5), ARG(u64, 6), ARG(int, 7), ARG(int *, 8));                        \
+  }                                                                                              \
+  extern "C" void launch_sort_init_##NAME(void **p) {                                            \
+    sort_init_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(const S *, 4),       \
+                     ARG(S *, 5), ARG(i64 *, 6));                                                \
+  }                                                                                              \
+  extern "C" void launch_sort_step_##NAME(void **p) {                                            \
+    sort_step_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(i64, 4), ARG(int, 5), \
+                     ARG(S *, 6), ARG(i64 *, 7));                                                \
+  }                                                                                              \
+  extern "C" void launch_sort_finish_##NAME(void **p) {                                          \
+    sort_finish_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(const S *, 4),     \
+                       ARG(const i64 *, 5), ARG(S *, 6), ARG(i64 *, 7));                         \
+  }                                                                                              \
+  extern "C" void launch_unique_flags_##NAME(void **p) {                                         \
+    unique_flags_##NAME(ARG(i64, 0), ARG(const S *, 1), ARG(i64 *, 2));                          \
+  }                                                                                              \
+  extern "C" void launch_unique_scatter_##NAME(void **p) {                                       \
+    unique_scatter_##NAME(ARG(i64, 0), ARG(const S *, 1), ARG(const i64 *, 2), ARG(const i64 *, 3), \
+                          ARG(S *, 4), ARG(i64 *, 5), ARG(i64 *, 6));                            \
   }
 
 THUNKS(unsigned char, u8)

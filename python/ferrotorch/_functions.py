@@ -59,13 +59,14 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 # ---- joining / shaping, scans, sorting (bindings in shape_ops.rs) ----------------
 _SHAPE_FORWARDS = [
     "roll", "repeat_interleave", "tril", "triu", "outer", "ger", "cumsum", "cumprod", "logsumexp",
-    "sort", "argsort", "topk", "msort", "fliplr", "flipud",
+    "sort", "argsort", "topk", "kthvalue", "msort", "fliplr", "flipud",
 ]
 for _n in _SHAPE_FORWARDS:
     globals()[_n] = _forward(_n)
 __all__ += _SHAPE_FORWARDS + [
     "cat", "concat", "concatenate", "stack", "hstack", "vstack", "broadcast_tensors", "broadcast_shapes",
     "meshgrid", "einsum", "flip", "tile", "addmm", "norm", "unique",
+    "unique_consecutive",
 ]
 cat = _C.cat
 stack = _C.stack
@@ -114,6 +115,10 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return input.unique(sorted=sorted, return_inverse=return_inverse, return_counts=return_counts, dim=dim)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    return input.unique_consecutive(return_inverse=return_inverse, return_counts=return_counts, dim=dim)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: F811

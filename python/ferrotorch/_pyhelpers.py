@@ -34,5 +34,6 @@ return_max = namedtuple("max", ["values", "indices"])
 return_min = namedtuple("min", ["values", "indices"])
 return_sort = namedtuple("sort", ["values", "indices"])
 return_topk = namedtuple("topk", ["values", "indices"])
-for _nt in (return_max, return_min, return_sort, return_topk):
+return_kthvalue = namedtuple("kthvalue", ["values", "indices"])
+for _nt in (return_max, return_min, return_sort, return_topk, return_kthvalue):
     _nt.__module__ = "torch.return_types"

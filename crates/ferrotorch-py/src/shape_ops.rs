@@ -293,20 +293,51 @@ impl PyTensor {
                 "unique(dim=...) is not supported yet in ferrotorch",
             ));
         }
-        let (u, inv, c) = self.t.unique().py()?;
-        let u = Py::new(py, PyTensor::new(u))?.into_any();
-        if !return_inverse && !return_counts {
-            return Ok(u);
-        }
-        let mut items = vec![u];
-        if return_inverse {
-            items.push(Py::new(py, PyTensor::new(inv))?.into_any());
-        }
-        if return_counts {
-            items.push(Py::new(py, PyTensor::new(c))?.into_any());
-        }
-        Ok(PyTuple::new(py, items)?.into_any().unbind())
+        let r = self.t.unique().py()?;
+        unique_result(py, r, return_inverse, return_counts)
     }
+    #[pyo3(signature = (return_inverse=false, return_counts=false, dim=None))]
+    fn unique_consecutive(
+        &self,
+        py: Python<'_>,
+        return_inverse: bool,
+        return_counts: bool,
+        dim: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        if dim.is_some() {
+            return Err(PyNotImplementedError::new_err(
+                "unique_consecutive(dim=...) is not supported yet in ferrotorch",
+            ));
+        }
+        let r = self.t.unique_consecutive().py()?;
+        unique_result(py, r, return_inverse, return_counts)
+    }
+    #[pyo3(signature = (k, dim=-1, keepdim=false))]
+    fn kthvalue(&self, py: Python<'_>, k: i64, dim: i64, keepdim: bool) -> PyResult<Py<PyAny>> {
+        let (v, i) = self.t.kthvalue(k, dim, keepdim).py()?;
+        named(py, "return_kthvalue", v, i)
+    }
+}
+
+/// `unique`'s values alone, or a tuple with the inverse and/or counts asked for.
+fn unique_result(
+    py: Python<'_>,
+    (u, inv, c): (Tensor, Tensor, Tensor),
+    return_inverse: bool,
+    return_counts: bool,
+) -> PyResult<Py<PyAny>> {
+    let u = Py::new(py, PyTensor::new(u))?.into_any();
+    if !return_inverse && !return_counts {
+        return Ok(u);
+    }
+    let mut items = vec![u];
+    if return_inverse {
+        items.push(Py::new(py, PyTensor::new(inv))?.into_any());
+    }
+    if return_counts {
+        items.push(Py::new(py, PyTensor::new(c))?.into_any());
+    }
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
 
 #[pyfunction]

@@ -30,6 +30,7 @@ modules!(
     "random",
     "reduce",
     "softmax",
+    "sort",
 );
 
 /// `<prefix>_<dtype>` for the nine storage dtypes, indexed by `dtype_index`

@@ -16,6 +16,7 @@ pub(crate) mod pool;
 pub mod random;
 pub mod reduce;
 pub mod softmax;
+pub mod sort;
 pub mod transfer;
 
 pub use device::{current_device, device_count, device_to_host_copies, gpu, is_available, set_device, Event, Gpu};

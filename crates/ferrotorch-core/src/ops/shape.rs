@@ -8,7 +8,7 @@ use crate::ops::binary::{binary, where_, Arg, BinaryOp};
 use crate::ops::unary::FloatOp;
 use crate::{bail, dispatch, DType, Element, Result, Scalar, Tensor};
 
-fn i64s(s: &[usize]) -> Vec<i64> {
+pub(crate) fn i64s(s: &[usize]) -> Vec<i64> {
     s.iter().map(|&x| x as i64).collect()
 }
 
@@ -209,7 +209,6 @@ impl Tensor {
 
     /// `flip(dims)`: a copy with the listed dims reversed.
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
-        crate::ops::cpu_only("aten::flip", &[self])?;
         crate::autograd::record_if_needed!(
             [self],
             crate::autograd::derivatives::shape::flip(self, dims)
@@ -224,13 +223,17 @@ impl Tensor {
             off += (self.shape()[d] as isize - 1) * strides[d];
             strides[d] = -strides[d];
         }
-        // A transient negative-stride view, only ever read by the copy kernel.
+        // A transient negative-stride view, only ever read by the copy kernel
+        // (the CUDA one takes negative strides too).
         let reversed = crate::Layout {
             shape: self.shape().to_vec(),
             strides,
             offset: (self.offset() as isize + off) as usize,
         };
         let view = self.with_layout(reversed);
+        if view.is_cuda() {
+            return crate::cuda::elementwise::cast(&view, view.dtype());
+        }
         Ok(dispatch!(self.dtype(), T => crate::cpu::map::map1::<T, T>(&view, |x| x)))
     }
 
