@@ -15,6 +15,7 @@
 #include "random.cu"
 #include "reduce.cu"
 #include "index.cu"
+#include "compact.cu"
 #include "optim.cu"
 
 #define ARG(T, k) (*(T *)p[k])
@@ -47,6 +48,20 @@
   extern "C" void launch_scatter_##NAME(void **p) {                                              \
     scatter_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4), \
                    ARG(i64, 5), ARG(u64, 6), ARG(int, 7), ARG(int *, 8));                        \
+  }                                                                                              \
+  extern "C" void launch_index_gather_##NAME(void **p) {                                         \
+    index_gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3));      \
+  }                                                                                              \
+  extern "C" void launch_index_put_##NAME(void **p) {                                            \
+    index_put_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(int, 4)); \
+  }                                                                                              \
+  extern "C" void launch_masked_compact_##NAME(void **p) {                                       \
+    masked_compact_##NAME(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const i64 *, 3),            \
+                          ARG(const S *, 4), ARG(const unsigned char *, 5), ARG(S *, 6), ARG(i64, 7)); \
+  }                                                                                              \
+  extern "C" void launch_masked_expand_##NAME(void **p) {                                        \
+    masked_expand_##NAME(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const i64 *, 3), ARG(S *, 4), \
+                         ARG(const unsigned char *, 5), ARG(const S *, 6), ARG(i64, 7), ARG(int *, 8)); \
   }
 
 THUNKS(unsigned char, u8)
@@ -78,4 +93,16 @@ extern "C" void launch_optim_f32(void **p) {
 extern "C" void launch_optim_f64(void **p) {
   optim_f64(ARG(i64, 0), ARG(int, 1), ARG(Hyper, 2), ARG(double *, 3), ARG(const double *, 4),
             ARG(double *, 5), ARG(double *, 6), ARG(double *, 7));
+}
+extern "C" void launch_adv_offset(void **p) {
+  adv_offset(ARG(Geo, 0), ARG(i64 *, 1), ARG(const i64 *, 2), ARG(i64, 3), ARG(i64, 4), ARG(int, 5),
+             ARG(int *, 6));
+}
+extern "C" void launch_compact_count(void **p) {
+  compact_count(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const unsigned char *, 3), ARG(i64 *, 4));
+}
+extern "C" void launch_compact_scan(void **p) { compact_scan(ARG(i64, 0), ARG(i64 *, 1)); }
+extern "C" void launch_nonzero_coords(void **p) {
+  nonzero_coords(ARG(Dims, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(const unsigned char *, 4),
+                 ARG(const i64 *, 5), ARG(i64 *, 6));
 }

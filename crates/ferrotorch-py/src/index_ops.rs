@@ -381,6 +381,15 @@ impl PyTensor {
             Ok(wrap(py, self.t.nonzero())?.into_any())
         }
     }
+    /// The core of `masked_scatter` / `masked_scatter_` (python/ferrotorch/_index_ops.py).
+    fn _masked_scatter(
+        &self,
+        py: Python<'_>,
+        mask: PyRef<'_, PyTensor>,
+        source: PyRef<'_, PyTensor>,
+    ) -> PyResult<Py<PyTensor>> {
+        wrap(py, self.t.masked_scatter(&mask.t, &source.t))
+    }
     fn argwhere(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.nonzero())
     }

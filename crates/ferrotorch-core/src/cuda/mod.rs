@@ -8,6 +8,7 @@ pub mod blas;
 pub mod device;
 pub mod elementwise;
 mod emulator;
+pub mod compact;
 pub mod index;
 pub(crate) mod optim;
 mod kernels;
