@@ -1,5 +1,5 @@
 // Indexing along one dim: gather / index_select (read) and scatter /
-// scatter_add / index_add (write). The geometry walks the index's shape
+// scatter_add / index_add (write); advanced indexing further down. The geometry walks the index's shape
 // (Geo operands: 0 the written tensor, 1 the index, 2 the read tensor), with
 // the indexed dim's stride of the looked-up tensor left out of the Geo and
 // added as `index * dstride`. An out-of-range index sets *err (reported by the

@@ -331,6 +331,20 @@ def test_setitem_noncontiguous_target_and_broadcast_value(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_setitem_and_index_put_with_data_values(device):
+    def fn(lib, x):
+        x = x.copy() if lib is np else x.clone()
+        rows = [2, 0] if lib is np else torch.tensor([2, 0])
+        x[rows] = [[1, 2, 3], [4, 5, 6]]
+        if lib is np:
+            x[[1, 3], [0, 2]] = [7, 8]
+        else:
+            x.index_put_((torch.tensor([1, 3]), torch.tensor([0, 2])), [7, 8])
+        return x
+    check(device, fn, make((4, 3), torch.int32, seed=35))
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_setitem_values_aliasing_self(device):
     def fn(lib, x):
         x = x.copy() if lib is np else x.clone()

@@ -1,6 +1,8 @@
-//! Indexing along one dim on CUDA (`kernels/index.cu`): gather and
-//! index_select read, scatter / scatter_add / index_add write. Bad indices
-//! are reported through the device's error flag at the next synchronization.
+//! Indexing on CUDA (`kernels/index.cu`): along one dim, gather and
+//! index_select read, scatter / scatter_add / index_add write; advanced
+//! indexing (`aten::index` / `index_put_`) reads and writes at per-position
+//! offsets computed from the index tensors on the device. Bad indices are
+//! reported through the device's error flag at the next synchronization.
 
 use super::device::{arg, gpu};
 use super::elementwise::{dptr, empty, Geo};

@@ -304,7 +304,7 @@ impl Tensor {
         if self.is_cuda() {
             // one integer index tensor after plain dims: an index_select
             let k = indices.iter().take_while(|i| i.is_none()).count();
-            if let (Some(Some(ix)), true) = (indices.get(k), indices[k + 1..].iter().all(Option::is_none)) {
+            if let (Some(Some(ix)), true) = (indices.get(k), indices.iter().skip(k + 1).all(Option::is_none)) {
                 if ix.dtype() == DType::I64 && k < self.ndim() {
                     // CPU index tensors may index CUDA tensors, as in PyTorch
                     let flat = ix.reshape(&[-1])?.to_device(self.device())?;
