@@ -1,6 +1,9 @@
 import numpy as np
 import pytest
 
+import ferrotorch as torch
+from devices import DEVICES
+
 
 @pytest.fixture
 def rng():
@@ -15,3 +18,14 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs a CUDA device; skipped when none is available (select: -m cuda)")
+
+
+@pytest.fixture(params=DEVICES)
+def default_device(request):
+    """Runs a test once per device with factories creating tensors there
+    (torch.set_default_device): suites marked with it run whole on CUDA."""
+    torch.set_default_device(request.param)
+    try:
+        yield request.param
+    finally:
+        torch.set_default_device(None)

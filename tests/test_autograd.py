@@ -12,6 +12,9 @@ import pytest
 import ferrotorch as torch
 from ferrotorch.autograd import Function, gradcheck, gradgradcheck
 
+# The whole suite runs once per device: factories create tensors there.
+pytestmark = pytest.mark.usefixtures("default_device")
+
 
 def leaf(a, dtype=torch.float64):
     return torch.tensor(a, dtype=dtype, requires_grad=True)
@@ -34,11 +37,12 @@ print(x1.grad, x2.grad)  # Outputs: tensor(4.0), tensor(3.0)
     assert out == "tensor(4.)\ntensor(4.) tensor(3.)\n"
 
 
-def test_repr_and_graph_metadata():
+def test_repr_and_graph_metadata(default_device):
+    dev = "" if default_device == "cpu" else ", device='cuda:0'"
     x = torch.tensor(2.0, requires_grad=True)
-    assert repr(x) == "tensor(2., requires_grad=True)"
+    assert repr(x) == f"tensor(2.{dev}, requires_grad=True)"
     y = x * 2
-    assert repr(y) == "tensor(4., grad_fn=<MulBackward0>)"
+    assert repr(y) == f"tensor(4.{dev}, grad_fn=<MulBackward0>)"
     assert y.grad_fn.name() == "MulBackward0"
     assert repr(y.grad_fn).startswith("<MulBackward0 object at 0x")
     nf = y.grad_fn.next_functions
@@ -73,10 +77,10 @@ def test_grads_accumulate_and_broadcast_reduce():
     a = leaf([[1.0, 2.0, 3.0]])
     b = leaf([[1.0], [2.0]])
     (a * b).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [[3.0, 3.0, 3.0]])
-    np.testing.assert_allclose(b.grad.numpy(), [[6.0], [6.0]])
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [[3.0, 3.0, 3.0]])
+    np.testing.assert_allclose(b.grad.cpu().numpy(), [[6.0], [6.0]])
     (a * b).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [[6.0, 6.0, 6.0]])
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [[6.0, 6.0, 6.0]])
     a.grad = None
     assert a.grad is None
 
@@ -86,7 +90,7 @@ def test_mixed_dtype_grad_is_cast_back():
     b = leaf([3.0, 4.0])  # float64
     (a * b).sum().backward()
     assert a.grad.dtype == torch.float32 and b.grad.dtype == torch.float64
-    np.testing.assert_allclose(a.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [3.0, 4.0])
 
 
 def test_backward_errors():
@@ -119,7 +123,7 @@ def test_backward_with_gradient_argument():
     x = leaf([1.0, 2.0, 3.0])
     y = x * x
     y.backward(torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64))
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 2.0, 0.0])
 
 
 def test_autograd_grad_and_unused():
@@ -127,7 +131,7 @@ def test_autograd_grad_and_unused():
     z = leaf([5.0])
     y = (x ** 2).sum()
     (gx,) = torch.autograd.grad(y, x, retain_graph=True)
-    np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(gx.cpu().numpy(), [2.0, 4.0])
     assert x.grad is None  # grad() does not accumulate
     with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
         torch.autograd.grad(y, [x, z], retain_graph=True)
@@ -142,11 +146,11 @@ def test_grad_wrt_non_leaf_and_backward_inputs():
     h = x * 3
     y = (h * h).sum()
     (gh,) = torch.autograd.grad(y, h, retain_graph=True)
-    np.testing.assert_allclose(gh.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(gh.cpu().numpy(), [6.0, 12.0])
     w = leaf([1.0, 1.0])
     (x * w).sum().backward(inputs=[w])
     assert x.grad is None
-    np.testing.assert_allclose(w.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_allclose(w.grad.cpu().numpy(), [1.0, 2.0])
 
 
 def test_higher_order_derivatives():
@@ -160,7 +164,7 @@ def test_higher_order_derivatives():
     y = x.sin().sum()
     (g,) = torch.autograd.grad(y, x, create_graph=True)
     g.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), -np.sin([0.3, -0.7]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), -np.sin([0.3, -0.7]))
 
 
 def test_grad_modes():
@@ -226,7 +230,7 @@ def test_detach_and_retain_grad():
     y.retain_grad()
     assert y.retains_grad
     (y * y).sum().backward()
-    np.testing.assert_allclose(y.grad.numpy(), [20.0, 8.0])
+    np.testing.assert_allclose(y.grad.cpu().numpy(), [20.0, 8.0])
     z = x * 3
     z.detach_()
     assert z.is_leaf and not z.requires_grad
@@ -241,8 +245,8 @@ def test_register_hook_on_leaf_and_non_leaf():
     y = x * 3
     y.register_hook(lambda g: g * 10)
     y.sum().backward()
-    np.testing.assert_allclose(seen[0].numpy(), [30.0, 30.0])
-    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    np.testing.assert_allclose(seen[0].cpu().numpy(), [30.0, 30.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [30.0, 30.0])
     h.remove()
     x.grad = None
     (x * 1).sum().backward()
@@ -267,7 +271,7 @@ def test_inplace_on_leaf_and_view_of_leaf_raises():
         x[0].mul_(2)
     with torch.no_grad():
         x.add_(1)  # allowed without grad
-    np.testing.assert_allclose(x.detach().numpy(), [2.0, 3.0])
+    np.testing.assert_allclose(x.detach().cpu().numpy(), [2.0, 3.0])
 
 
 def test_modified_saved_tensor_raises():
@@ -294,7 +298,7 @@ def test_inplace_on_non_leaf_gives_correct_grads():
     y.mul_(3)
     y.sum().backward()
     # d/dx 3*relu(2x+1) = 6 where 2x+1 > 0
-    np.testing.assert_allclose(x.grad.numpy(), [0.0, 6.0, 6.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.0, 6.0, 6.0])
 
 
 def test_inplace_on_views_of_non_leaf():
@@ -303,7 +307,7 @@ def test_inplace_on_views_of_non_leaf():
     v = y[1:3]
     v.mul_(5)
     (y * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0, 10.0, 15.0, 4.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0, 10.0, 15.0, 4.0])
 
     # x[0] = y: the written slot takes y's grad, the rest keeps the base's
     a = leaf([1.0, 2.0, 3.0])
@@ -311,7 +315,7 @@ def test_inplace_on_views_of_non_leaf():
     b = a * 2
     b[0] = w * w
     b.sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [0.0, 2.0, 2.0])
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [0.0, 2.0, 2.0])
     assert w.grad.item() == pytest.approx(14.0)
 
     # writing into a tensor that did not require grad makes it require grad
@@ -353,12 +357,12 @@ def test_custom_function():
     y = Exp.apply(x)
     assert y.grad_fn.name() == "ExpBackward"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, -1.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.exp([0.5, -1.0]))
     x.grad = None
     out, mask = MulConst.apply(x, 3.0)
     assert mask.dtype == torch.bool and not mask.requires_grad
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [3.0, 3.0])
     assert gradcheck(Exp.apply, (leaf([0.1, 0.2]),))
     # non-differentiable outputs
     class Argmax(Function):
@@ -453,7 +457,7 @@ def test_fill_and_zero_update_history():
     y = x * 2
     y[1:].fill_(5.0)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 0.0, 0.0])
     v = leaf(4.0)
     z = torch.zeros(3, dtype=torch.float64)
     z.fill_(v)
@@ -469,7 +473,7 @@ def test_data_is_a_detached_alias_and_assignable():
     p = leaf([1.0, 2.0])
     p.grad = torch.tensor([0.5, 0.5], dtype=torch.float64)
     p.data -= 0.1 * p.grad
-    np.testing.assert_allclose(p.detach().numpy(), [0.95, 1.95])
+    np.testing.assert_allclose(p.detach().cpu().numpy(), [0.95, 1.95])
     assert p.is_leaf and p.requires_grad and not p.data.requires_grad
     p.data = torch.zeros(2, dtype=torch.float64)
     assert p.tolist() == [0.0, 0.0]
@@ -484,12 +488,12 @@ def test_inplace_ops_that_read_self_keep_working():
     y *= w
     y.sum().backward()
     xv, wv = np.array([0.5, -1.0]), np.array([2.0, 3.0])
-    np.testing.assert_allclose(x.grad.numpy(), np.cos(xv * wv) * wv * wv)
-    np.testing.assert_allclose(w.grad.numpy(), np.cos(xv * wv) * xv * wv + np.sin(xv * wv))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.cos(xv * wv) * wv * wv)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), np.cos(xv * wv) * xv * wv + np.sin(xv * wv))
     z = torch.ones(2, dtype=torch.float64)
     z.clamp_(min=w - 0.5)
     z.sum().backward()
-    np.testing.assert_allclose(w.grad.numpy() - (np.cos(xv * wv) * xv * wv + np.sin(xv * wv)), [1.0, 1.0])
+    np.testing.assert_allclose(w.grad.cpu().numpy() - (np.cos(xv * wv) * xv * wv + np.sin(xv * wv)), [1.0, 1.0])
 
 
 def test_custom_function_saved_tensors_are_checked_freed_and_not_leaked():
@@ -498,7 +502,7 @@ def test_custom_function_saved_tensors_are_checked_freed_and_not_leaked():
     s = y.sum()
     s.backward(retain_graph=True)
     s.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, -1.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * np.exp([0.5, -1.0]))
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         s.backward()
     y2 = Exp.apply(x)

@@ -7,18 +7,24 @@ import pytest
 import ferrotorch as torch
 from ferrotorch.autograd import gradcheck, gradgradcheck
 
+from devices import DEVICES
+
+# The whole suite runs on every device: on CUDA, gradcheck perturbs the inputs in
+# device memory and every forward and backward formula runs there.
+pytestmark = pytest.mark.parametrize("device", DEVICES)
+
 RNG = np.random.default_rng(0)
 
 
-def rand(*shape, low=-1.0, high=1.0, positive=False):
+def rand(*shape, low=-1.0, high=1.0, positive=False, device="cpu"):
     a = RNG.uniform(0.2 if positive else low, high if high > 0.2 else 1.0, size=shape)
-    return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True, device=device)
 
 
-def noncontig(*shape, positive=False):
+def noncontig(*shape, positive=False, device="cpu"):
     """A transposed (non-contiguous) leaf with the given shape."""
     a = RNG.uniform(0.2 if positive else -1.0, 1.0, size=tuple(reversed(shape)))
-    base = torch.tensor(a, dtype=torch.float64)
+    base = torch.tensor(a, dtype=torch.float64, device=device)
     t = base.permute(*reversed(range(len(shape)))).detach()
     t.requires_grad_()
     assert not t.is_contiguous() or len(shape) < 2
@@ -47,11 +53,11 @@ POSITIVE = {"log", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "pow_frac", "
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-def test_unary_gradcheck(name):
+def test_unary_gradcheck(name, device):
     f = UNARY[name]
     pos = name in POSITIVE
-    assert gradcheck(f, (rand(3, 4, positive=pos),))
-    assert gradcheck(f, (noncontig(3, 4, positive=pos),))
+    assert gradcheck(f, (rand(3, 4, positive=pos, device=device),))
+    assert gradcheck(f, (noncontig(3, 4, positive=pos, device=device),))
 
 
 BINARY = {
@@ -66,21 +72,21 @@ BINARY = {
 
 @pytest.mark.parametrize("name", sorted(BINARY))
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)), ((), (2, 3))])
-def test_binary_gradcheck_broadcast(name, shapes):
+def test_binary_gradcheck_broadcast(name, shapes, device):
     pos = name in ("pow", "div", "remainder", "fmod")
-    a, b = rand(*shapes[0], positive=pos), rand(*shapes[1], positive=pos)
+    a, b = rand(*shapes[0], positive=pos, device=device), rand(*shapes[1], positive=pos, device=device)
     if name in ("remainder", "fmod"):
-        b = torch.tensor(np.full(shapes[1], 0.7), dtype=torch.float64, requires_grad=True)
+        b = torch.tensor(np.full(shapes[1], 0.7), dtype=torch.float64, requires_grad=True, device=device)
     assert gradcheck(BINARY[name], (a, b))
 
 
-def test_binary_noncontiguous_and_lerp_tensor_weight():
-    a, b = noncontig(3, 4), noncontig(3, 4, positive=True)
+def test_binary_noncontiguous_and_lerp_tensor_weight(device):
+    a, b = noncontig(3, 4, device=device), noncontig(3, 4, positive=True, device=device)
     assert gradcheck(lambda x, y: x * y + x / y - x ** 2, (a, b))
-    w = rand(3, 4)
-    assert gradcheck(lambda s, e, w: torch.lerp(s, e, w), (rand(3, 4), rand(3, 4), w))
-    lo, hi = rand(3, 4), rand(3, 4, positive=True)
-    assert gradcheck(lambda x, lo, hi: x.clamp(lo - 1, hi), (rand(3, 4), lo, hi))
+    w = rand(3, 4, device=device)
+    assert gradcheck(lambda s, e, w: torch.lerp(s, e, w), (rand(3, 4, device=device), rand(3, 4, device=device), w))
+    lo, hi = rand(3, 4, device=device), rand(3, 4, positive=True, device=device)
+    assert gradcheck(lambda x, lo, hi: x.clamp(lo - 1, hi), (rand(3, 4, device=device), lo, hi))
 
 
 REDUCTIONS = {
@@ -95,19 +101,20 @@ REDUCTIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
-def test_reduction_gradcheck(name):
+def test_reduction_gradcheck(name, device):
     f = REDUCTIONS[name]
-    assert gradcheck(f, (rand(2, 3, 4),))
-    assert gradcheck(f, (noncontig(2, 3, 4),))
+    assert gradcheck(f, (rand(2, 3, 4, device=device),))
+    assert gradcheck(f, (noncontig(2, 3, 4, device=device),))
 
 
-def test_prod_with_zeros_and_max_ties():
-    x = torch.tensor([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]], dtype=torch.float64, requires_grad=True)
+def test_prod_with_zeros_and_max_ties(device):
+    x = torch.tensor([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]], dtype=torch.float64, requires_grad=True, device=device)
     assert gradcheck(lambda t: t.prod(1), (x,))
     assert gradcheck(lambda t: t.prod(), (x,))
-    t = torch.tensor([1.0, 3.0, 3.0], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([1.0, 3.0, 3.0], dtype=torch.float64, requires_grad=True, device=device)
     t.max().backward()
-    np.testing.assert_allclose(t.grad.numpy(), [0.0, 0.5, 0.5])  # ties share the grad evenly
+    assert t.grad.device == t.device
+    np.testing.assert_allclose(t.grad.cpu().numpy(), [0.0, 0.5, 0.5])  # ties share the grad evenly
 
 
 VIEWS = {
@@ -125,10 +132,10 @@ VIEWS = {
 
 
 @pytest.mark.parametrize("name", sorted(VIEWS))
-def test_view_gradcheck(name):
+def test_view_gradcheck(name, device):
     f = VIEWS[name]
-    assert gradcheck(f, (rand(2, 3, 4),))
-    assert gradcheck(f, (noncontig(2, 3, 4),))
+    assert gradcheck(f, (rand(2, 3, 4, device=device),))
+    assert gradcheck(f, (noncontig(2, 3, 4, device=device),))
 
 
 MATMUL = {
@@ -140,9 +147,9 @@ MATMUL = {
 
 
 @pytest.mark.parametrize("name", sorted(MATMUL))
-def test_matmul_gradcheck(name):
-    assert gradcheck(MATMUL[name], (rand(3, 4), rand(5, 4)))
-    assert gradcheck(MATMUL[name], (noncontig(3, 4), noncontig(5, 4)))
+def test_matmul_gradcheck(name, device):
+    assert gradcheck(MATMUL[name], (rand(3, 4, device=device), rand(5, 4, device=device)))
+    assert gradcheck(MATMUL[name], (noncontig(3, 4, device=device), noncontig(5, 4, device=device)))
 
 
 @pytest.mark.parametrize("f", [
@@ -154,12 +161,12 @@ def test_matmul_gradcheck(name):
     lambda x, y: x.var(1) + y.std(),
     lambda x, y: (x ** 2 + y ** 3).sqrt(),
 ])
-def test_gradgradcheck_representative(f):
-    x, y = rand(3, 4, positive=True), rand(3, 4, positive=True)
+def test_gradgradcheck_representative(f, device):
+    x, y = rand(3, 4, positive=True, device=device), rand(3, 4, positive=True, device=device)
     assert gradgradcheck(f, (x, y))
 
 
-def test_inplace_ops_gradcheck():
+def test_inplace_ops_gradcheck(device):
     def f(x):
         y = x * 1
         y.mul_(2).add_(x).sub_(0.5)
@@ -167,5 +174,5 @@ def test_inplace_ops_gradcheck():
         y[:, 1].exp_()
         return y
 
-    assert gradcheck(f, (rand(3, 4),))
-    assert gradgradcheck(f, (rand(3, 4),))
+    assert gradcheck(f, (rand(3, 4, device=device),))
+    assert gradgradcheck(f, (rand(3, 4, device=device),))

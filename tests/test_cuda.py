@@ -108,6 +108,27 @@ def test_device_without_index():
         torch.device("cuda:-1")
 
 
+def test_set_default_device():
+    try:
+        assert torch.get_default_device() == torch.device("cpu")
+        torch.set_default_device("cuda")  # accepted without a GPU; factories then need one
+        if not CUDA:
+            with pytest.raises(RuntimeError, match="Found no NVIDIA driver"):
+                torch.zeros(2)
+        else:
+            assert torch.get_default_device() == torch.device("cuda:0")
+            for t in (torch.zeros(2), torch.tensor([1.0]), torch.arange(3), torch.rand(2), torch.eye(2)):
+                assert t.device == torch.device("cuda:0"), t
+            assert torch.from_numpy(np.ones(2)).device.type == "cpu"  # numpy memory stays where it is
+            assert torch.zeros(2, device="cpu").device.type == "cpu"
+        with pytest.raises(RuntimeError, match="Expected one of cpu, cuda"):
+            torch.set_default_device("gpu")
+        torch.set_default_device(None)
+        assert torch.zeros(1).device.type == "cpu" and torch.get_default_device() == torch.device("cpu")
+    finally:
+        torch.set_default_device(None)
+
+
 def test_device_argument_parsing():
     from ferrotorch.cuda._utils import _get_device_index
 

@@ -196,11 +196,64 @@ pub fn extract_device(o: &Bound<'_, PyAny>) -> PyResult<Device> {
     Ok(d)
 }
 
-/// `device=` keyword: a device, a string, an int, or None (CPU).
+/// `torch.set_default_device`: -1 the CPU, -2 "cuda" (the current device when
+/// a factory runs), i >= 0 cuda:i. An atomic because every factory reads it.
+static DEFAULT_DEVICE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(-1);
+
+fn default_device() -> PyDevice {
+    match DEFAULT_DEVICE.load(std::sync::atomic::Ordering::Relaxed) {
+        -1 => PyDevice { kind: Device::Cpu, index: None },
+        -2 => PyDevice { kind: Device::Cuda(0), index: None },
+        i => PyDevice { kind: Device::Cuda(i as usize), index: Some(i as usize) },
+    }
+}
+
+#[pyfunction]
+#[pyo3(signature = (device))]
+pub fn set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let code = match device.filter(|d| !d.is_none()) {
+        None => -1,
+        Some(o) => {
+            let d = if let Ok(d) = o.cast::<PyDevice>() {
+                *d.get()
+            } else if let Ok(s) = o.cast::<PyString>() {
+                parse_device(&s.to_cow()?, None)?
+            } else {
+                cuda_index(o.extract::<i64>()?)?
+            };
+            match (d.kind, d.index) {
+                (Device::Cpu, _) => -1,
+                (_, None) => -2,
+                (_, Some(i)) => i as i64,
+            }
+        }
+    };
+    DEFAULT_DEVICE.store(code, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+#[pyfunction]
+pub fn get_default_device() -> PyDevice {
+    // PyTorch reports the concrete device ("cuda:0" for a bare "cuda")
+    match default_device().resolve() {
+        Device::Cuda(i) => PyDevice { kind: Device::Cuda(i), index: Some(i) },
+        d => PyDevice { kind: d, index: None },
+    }
+}
+
+/// `device=` keyword: a device, a string, an int, or None (the default device).
 pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
     match obj {
-        None => Ok(Device::Cpu),
-        Some(o) if o.is_none() => Ok(Device::Cpu),
-        Some(o) => extract_device(o),
+        Some(o) if !o.is_none() => extract_device(o),
+        _ => match default_device() {
+            PyDevice { kind: Device::Cpu, .. } => Ok(Device::Cpu),
+            d => {
+                let d = d.resolve();
+                if let Device::Cuda(i) = d {
+                    ferrotorch_core::cuda::gpu(i).py()?;
+                }
+                Ok(d)
+            }
+        },
     }
 }

@@ -65,6 +65,8 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::get_rng_state, m)?)?;
     m.add_function(wrap_pyfunction!(functions::set_rng_state, m)?)?;
     m.add_function(wrap_pyfunction!(functions::get_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(dtype::set_default_device, m)?)?;
+    m.add_function(wrap_pyfunction!(dtype::get_default_device, m)?)?;
     m.add_function(wrap_pyfunction!(functions::set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(functions::promote_types, m)?)?;
     m.add_function(wrap_pyfunction!(functions::can_cast, m)?)?;

@@ -36,13 +36,16 @@ fn element_offset(t: &Tensor, mut j: usize) -> isize {
     off
 }
 
-fn read(t: &Tensor, j: usize) -> f64 {
-    // SAFETY: the dtype is checked to be f64 and j < numel.
-    unsafe { *(t.storage().cpu_ptr().expect("cpu") as *const f64).offset(element_offset(t, j)) }
+/// The `j`-th element (row-major) of `t` as a 0-d view sharing its memory, so
+/// the check perturbs inputs in place on any device.
+fn element(t: &Tensor, j: usize) -> Result<Tensor> {
+    t.detach().as_strided(&[], &[], Some(element_offset(t, j) as usize))
 }
-fn write(t: &Tensor, j: usize, v: f64) {
-    // SAFETY: as in `read`; the caller restores the value afterwards.
-    unsafe { *(t.storage().cpu_ptr().expect("cpu") as *mut f64).offset(element_offset(t, j)) = v }
+fn read(t: &Tensor, j: usize) -> Result<f64> {
+    Ok(element(t, j)?.to_vec::<f64>()?[0])
+}
+fn write(t: &Tensor, j: usize, v: f64) -> Result<()> {
+    element(t, j)?.copy_(&Tensor::scalar(crate::Scalar::Float(v), DType::F64))
 }
 
 fn flat(outs: &[Tensor]) -> Result<Vec<Vec<f64>>> {
@@ -52,8 +55,6 @@ fn flat(outs: &[Tensor]) -> Result<Vec<Vec<f64>>> {
 /// Compares the Jacobian from autograd with central differences, for every
 /// differentiable output and every input that requires grad.
 pub fn gradcheck(f: &CheckFn, inputs: &[Tensor], opts: CheckOptions) -> Result<()> {
-    // Perturbs inputs element by element through host pointers.
-    crate::ops::cpu_only("gradcheck", &inputs.iter().collect::<Vec<_>>())?;
     for (i, x) in inputs.iter().enumerate() {
         if x.requires_grad() && x.dtype() != DType::F64 {
             bail!(
@@ -78,12 +79,12 @@ pub fn gradcheck(f: &CheckFn, inputs: &[Tensor], opts: CheckOptions) -> Result<(
         // numerical[k][j][r]: d out_k[r] / d x[j]
         let mut numerical: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(n); outs.len()];
         for j in 0..n {
-            let orig = read(x, j);
-            write(x, j, orig + opts.eps);
+            let orig = read(x, j)?;
+            write(x, j, orig + opts.eps)?;
             let plus = f(inputs).and_then(|o| flat(&o));
-            write(x, j, orig - opts.eps);
+            write(x, j, orig - opts.eps)?;
             let minus = f(inputs).and_then(|o| flat(&o));
-            write(x, j, orig);
+            write(x, j, orig)?;
             let (plus, minus) = (plus?, minus?);
             for &k in &diff {
                 numerical[k].push(
@@ -95,12 +96,15 @@ pub fn gradcheck(f: &CheckFn, inputs: &[Tensor], opts: CheckOptions) -> Result<(
                 );
             }
         }
+        // A fresh graph: the perturbing writes above bumped the inputs' versions,
+        // which would fail the saved-tensor check of the first graph.
+        let outs = f(inputs)?;
         for &k in &diff {
             let o = &outs[k];
             for r in 0..o.numel() {
                 let mut onehot = vec![0.0f64; o.numel()];
                 onehot[r] = 1.0;
-                let go = Tensor::from_vec(onehot, o.shape())?.to_dtype(o.dtype())?;
+                let go = Tensor::from_vec(onehot, o.shape())?.to_dtype(o.dtype())?.to_device(o.device())?;
                 let g = grad(
                     &[o.clone()],
                     &[x.clone()],
@@ -138,7 +142,6 @@ pub fn gradgradcheck(
     grad_outputs: Option<&[Tensor]>,
     opts: CheckOptions,
 ) -> Result<()> {
-    crate::ops::cpu_only("gradgradcheck", &inputs.iter().collect::<Vec<_>>())?;
     let outs = f(inputs)?;
     let diff: Vec<usize> = (0..outs.len())
         .filter(|&k| outs[k].requires_grad())
@@ -148,7 +151,7 @@ pub fn gradgradcheck(
         None => {
             let mut gen = crate::random::DEFAULT_GENERATOR.lock().unwrap();
             diff.iter()
-                .map(|&k| Tensor::from_vec(gen.normal_f64(outs[k].numel()), outs[k].shape()))
+                .map(|&k| Tensor::from_vec(gen.normal_f64(outs[k].numel()), outs[k].shape())?.to_device(outs[k].device()))
                 .collect::<Result<_>>()?
         }
     };
@@ -167,8 +170,8 @@ pub fn gradgradcheck(
         Ok(gs
             .into_iter()
             .zip(&targets)
-            .map(|(g, t)| g.unwrap_or_else(|| Tensor::zeros(t.shape(), t.dtype())))
-            .collect())
+            .map(|(g, t)| g.map_or_else(|| Tensor::zeros_on(t.shape(), t.dtype(), t.device()), Ok))
+            .collect::<Result<_>>()?)
     };
     let all: Vec<Tensor> = inputs.iter().cloned().chain(vs).collect();
     gradcheck(&g, &all, opts)

@@ -411,8 +411,10 @@ pub fn where_(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     }
     let dt = result_type(&[a.operand(), b.operand()]);
     let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape())?, b.shape())?;
-    if cond.is_cuda() {
+    if let d @ crate::Device::Cuda(_) = crate::ops::op_device(&[Some(cond), a.tensor(), b.tensor()]) {
         use crate::cuda::elementwise::{where_, Operand};
+        // a 0-d CPU condition joins a CUDA where as a scalar does
+        let cond = &cond.to_device(d)?;
         return where_(cond, &Operand::of(a, dt)?, &Operand::of(b, dt)?, dt, &shape);
     }
     for t in [a.tensor(), b.tensor()].into_iter().flatten() {

@@ -47,7 +47,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         .filter(|t| !(t.ndim() == 1 && t.numel() == 0))
         .collect();
     let Some(first) = parts.first() else {
-        return Ok(Tensor::zeros(tensors[0].shape(), dt));
+        return Tensor::zeros_on(tensors[0].shape(), dt, tensors[0].device());
     };
     let d = wrap_dim(dim, first.ndim())?;
     let mut shape = first.shape().to_vec();
@@ -394,7 +394,7 @@ impl Tensor {
         if parts.is_empty() {
             let mut s = x.shape().to_vec();
             s[d] = 0;
-            return Ok(Tensor::zeros(&s, x.dtype()));
+            return Tensor::zeros_on(&s, x.dtype(), x.device());
         }
         cat(&parts, d as i64)
     }
@@ -578,8 +578,7 @@ impl Tensor {
             return s.float_op(FloatOp::Log);
         }
         let m = x.extreme(dims_opt, true, true)?;
-        let zero = Tensor::zeros(&[], m.dtype());
-        let m = where_(&m.isinf()?, Arg::T(&zero), Arg::T(&m))?;
+        let m = where_(&m.isinf()?, Arg::S(Scalar::Int(0)), Arg::T(&m))?;
         let e = binary(BinaryOp::Sub, Arg::T(&x), Arg::T(&m))?.float_op(FloatOp::Exp)?;
         let s = e.sum(dims_opt, true, None)?.float_op(FloatOp::Log)?;
         let r = binary(BinaryOp::Add, Arg::T(&s), Arg::T(&m))?;

@@ -101,7 +101,7 @@ fn prod_of_others(x: &Tensor, dims: &[usize]) -> Result<Tensor> {
     let mut rep = flat.clone();
     rep.insert(rep.len() - 1, n as i64);
     let m = xf.unsqueeze(-2)?.expand(&rep)?;
-    let eye = Tensor::eye(n as i64, None, DType::Bool)?;
+    let eye = Tensor::eye(n as i64, None, DType::Bool)?.to_device(x.device())?;
     let others = crate::ops::binary::where_(&eye, Arg::S(crate::Scalar::Int(1)), Arg::T(&m))?
         .prod(Some(&[-1]), false, None)?;
     let permuted_shape: Vec<i64> = perm.iter().map(|&k| x.shape()[k as usize] as i64).collect();
