@@ -15,6 +15,7 @@
 #include "random.cu"
 #include "reduce.cu"
 #include "index.cu"
+#include "compact.cu"
 #include "optim.cu"
 #include "conv.cu"
 #include "pool.cu"
@@ -73,6 +74,19 @@
   extern "C" void launch_unique_scatter_##NAME(void **p) {                                       \
     unique_scatter_##NAME(ARG(i64, 0), ARG(const S *, 1), ARG(const i64 *, 2), ARG(const i64 *, 3), \
                           ARG(S *, 4), ARG(i64 *, 5), ARG(i64 *, 6));                            \
+  extern "C" void launch_index_gather_##NAME(void **p) {                                         \
+    index_gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3));      \
+  }                                                                                              \
+  extern "C" void launch_index_put_##NAME(void **p) {                                            \
+    index_put_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(int, 4)); \
+  }                                                                                              \
+  extern "C" void launch_masked_compact_##NAME(void **p) {                                       \
+    masked_compact_##NAME(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const i64 *, 3),            \
+                          ARG(const S *, 4), ARG(const unsigned char *, 5), ARG(S *, 6), ARG(i64, 7)); \
+  }                                                                                              \
+  extern "C" void launch_masked_expand_##NAME(void **p) {                                        \
+    masked_expand_##NAME(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const i64 *, 3), ARG(S *, 4), \
+                         ARG(const unsigned char *, 5), ARG(const S *, 6), ARG(i64, 7), ARG(int *, 8)); \
   }
 
 THUNKS(unsigned char, u8)
@@ -135,3 +149,15 @@ SOFTMAX_THUNKS(half_t, f16)
 SOFTMAX_THUNKS(bf16_t, bf16)
 SOFTMAX_THUNKS(float, f32)
 SOFTMAX_THUNKS(double, f64)
+extern "C" void launch_adv_offset(void **p) {
+  adv_offset(ARG(Geo, 0), ARG(i64 *, 1), ARG(const i64 *, 2), ARG(i64, 3), ARG(i64, 4), ARG(int, 5),
+             ARG(int *, 6));
+}
+extern "C" void launch_compact_count(void **p) {
+  compact_count(ARG(Geo, 0), ARG(i64, 1), ARG(i64, 2), ARG(const unsigned char *, 3), ARG(i64 *, 4));
+}
+extern "C" void launch_compact_scan(void **p) { compact_scan(ARG(i64, 0), ARG(i64 *, 1)); }
+extern "C" void launch_nonzero_coords(void **p) {
+  nonzero_coords(ARG(Dims, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(const unsigned char *, 4),
+                 ARG(const i64 *, 5), ARG(i64 *, 6));
+}

@@ -219,3 +219,4 @@ static inline double erfinv(double y) {
 static inline float erfinv(float y) { return (float)erfinv((double)y); }
 // Atomics: one OS thread runs a launch (fibers switch only at syncs).
 template <typename T> static inline T atomicAdd(T *p, T v) { T old = *p; *p = old + v; return old; }
+static inline unsigned atomicCAS(unsigned *p, unsigned cmp, unsigned v) { unsigned old = *p; if (old == cmp) *p = v; return old; }

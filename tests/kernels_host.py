@@ -10,7 +10,7 @@ AVAILABLE = shutil.which("g++") is not None
 def build(out_dir):
     """Compiles the host kernel library into `out_dir`; returns its path."""
     so = pathlib.Path(out_dir) / "ferrotorch_kernels_host.so"
-    cmd = ["g++", "-std=c++17", "-O1", "-shared", "-fPIC", "-DFT_HOST", "-Wno-unknown-pragmas",
+    cmd = ["g++", "-std=c++17", "-O1", "-shared", "-fPIC", "-DFT_HOST", "-fno-strict-aliasing", "-Wno-unknown-pragmas",
            "-include", str(ROOT / "tests" / "kernels_host.h"), "-I", str(ROOT / "kernels"),
            "-x", "c++", str(ROOT / "tests" / "kernels_host.cpp"), "-o", str(so)]
     r = subprocess.run(cmd, capture_output=True, text=True)

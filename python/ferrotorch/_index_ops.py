@@ -195,16 +195,8 @@ def index_copy(self, dim, index, source):
 
 def _masked_scatter(self, mask, source):
     """self and mask have the same shape; the True positions take source's
-    leading elements in row-major order (a gather, so source gets gradients)."""
-    m = mask.reshape(-1)
-    pos = m.to(_I64).cumsum(0) - 1
-    n = int(pos[-1].item()) + 1 if m.numel() else 0
-    if source.numel() < n:
-        raise RuntimeError("Number of elements of source < number of ones in mask")
-    if n == 0:
-        return self.clone()
-    gathered = source.reshape(-1)[pos.clamp(min=0)].reshape(*self.shape)
-    return _C.where(mask, gathered, self)
+    leading elements in row-major order (source gets gradients)."""
+    return _C.Tensor._masked_scatter(self, mask, source)
 
 
 def _masked_scatter_check(self, mask, source):

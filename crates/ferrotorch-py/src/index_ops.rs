@@ -153,20 +153,21 @@ pub fn advanced_setitem(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let (r, idx) = split_index(t, index, items)?;
-    let v = value_tensor(value, r.dtype())?;
+    let v = value_tensor(value, &r)?;
     r.index_put_(&idx, &v, false).py()?;
     t.bump_version();
     Ok(())
 }
 
-/// A value operand: number -> 0-d tensor of `dtype`, tensor as is, data -> tensor.
-fn value_tensor(value: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Tensor> {
+/// A value operand for `target`: number -> 0-d tensor of its dtype, tensor as
+/// is, data (lists, arrays) -> tensor on its device.
+fn value_tensor(value: &Bound<'_, PyAny>, target: &Tensor) -> PyResult<Tensor> {
     if let Some(s) = scalar(value) {
-        return Ok(Tensor::scalar(s, dtype));
+        return Ok(Tensor::scalar(s, target.dtype()));
     }
     match value.cast::<PyTensor>() {
         Ok(v) => Ok(v.get().t.clone()),
-        Err(_) => tensor_from_data(value, Some(dtype)),
+        Err(_) => tensor_from_data(value, Some(target.dtype()))?.to_device(target.device()).py(),
     }
 }
 
@@ -333,7 +334,7 @@ impl PyTensor {
         accumulate: bool,
     ) -> PyResult<Py<PyTensor>> {
         let idx = indices_arg(indices)?;
-        let v = value_tensor(values, self.t.dtype())?;
+        let v = value_tensor(values, &self.t)?;
         wrap(py, self.t.index_put(&idx, &v, accumulate))
     }
     #[pyo3(signature = (indices, values, accumulate=false))]
@@ -345,7 +346,7 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         let idx = indices_arg(indices)?;
         let t = &slf.get().t;
-        let v = value_tensor(values, t.dtype())?;
+        let v = value_tensor(values, t)?;
         t.index_put_(&idx, &v, accumulate).py()?;
         Ok(slf)
     }
@@ -380,6 +381,15 @@ impl PyTensor {
         } else {
             Ok(wrap(py, self.t.nonzero())?.into_any())
         }
+    }
+    /// The core of `masked_scatter` / `masked_scatter_` (python/ferrotorch/_index_ops.py).
+    fn _masked_scatter(
+        &self,
+        py: Python<'_>,
+        mask: PyRef<'_, PyTensor>,
+        source: PyRef<'_, PyTensor>,
+    ) -> PyResult<Py<PyTensor>> {
+        wrap(py, self.t.masked_scatter(&mask.t, &source.t))
     }
     fn argwhere(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         wrap(py, self.t.nonzero())

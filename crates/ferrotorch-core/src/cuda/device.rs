@@ -176,7 +176,7 @@ impl Gpu {
         }
         unsafe { self.copy_to_device(p, &[0u8; 4]) }?;
         Err(Error::runtime(
-            "CUDA error: device-side assert triggered: an index was out of bounds (index >= size or index < -size) in gather/scatter/index_select/index_add",
+            "CUDA error: device-side assert triggered: an index was out of bounds (index >= size or index < -size) in an indexing op (gather/scatter/index_select/index_add/index/index_put_), or masked_scatter's source had fewer elements than the mask has true ones",
         ))
     }
 

@@ -1,11 +1,13 @@
-//! Indexing along one dim on CUDA (`kernels/index.cu`): gather and
-//! index_select read, scatter / scatter_add / index_add write. Bad indices
-//! are reported through the device's error flag at the next synchronization.
+//! Indexing on CUDA (`kernels/index.cu`): along one dim, gather and
+//! index_select read, scatter / scatter_add / index_add write; advanced
+//! indexing (`aten::index` / `index_put_`) reads and writes at per-position
+//! offsets computed from the index tensors on the device. Bad indices are
+//! reported through the device's error flag at the next synchronization.
 
 use super::device::{arg, gpu};
 use super::elementwise::{dptr, empty, Geo};
 use super::kernels::{dtype_index, per_dtype};
-use crate::{bail, Result, Scalar, Tensor};
+use crate::{Result, Scalar, Tensor};
 
 const BLOCK: u32 = 256;
 
@@ -66,14 +68,6 @@ fn launch_scatter(
     accumulate: bool,
 ) -> Result<()> {
     const NAMES: [&str; 9] = per_dtype!("scatter");
-    use crate::DType::*;
-    if accumulate && !matches!(dst.dtype(), F32 | F64 | I32 | I64) {
-        bail!(
-            not_implemented,
-            "scatter_add/index_add on CUDA support float32, float64, int32 and int64 (got {})",
-            dst.dtype().name()
-        );
-    }
     let n: usize = walk.iter().product();
     if n == 0 {
         return Ok(());
@@ -84,7 +78,7 @@ fn launch_scatter(
     let (dstride, size) = (dst.strides()[d] as i64, dst.shape()[d] as i64);
     let bits = value.map_or(0, |v| super::elementwise::storage_bits(v, dst.dtype()));
     let (pd, pi, ps, err) = (dptr(dst)?, dptr(index)?, src.map_or(Ok(0), dptr)?, g.error_flag()?);
-    let acc = accumulate as i32;
+    let acc = accumulate_mode(dst.dtype(), accumulate);
     let f = g.function("index", NAMES[dtype_index(dst.dtype())])?;
     let grid = n.div_ceil(BLOCK as usize * 4).min(i32::MAX as usize) as u32;
     g.launch(
@@ -103,4 +97,89 @@ pub fn scatter(dst: &Tensor, d: usize, index: &Tensor, src: Option<&Tensor>, val
 /// In-place `index_add_` of `src` rows at the 1-D int64 `index` along `d`.
 pub fn index_add(dst: &Tensor, d: usize, index: &Tensor, src: &Tensor) -> Result<()> {
     launch_scatter(dst, d, index, &along(index, src.ndim(), d), src.shape(), Some(src), None, true)
+}
+
+/// Advanced indexing: the element offset of every position of the broadcast
+/// index shape `bshape`, from int64 index tensors `(index, dim size, dim
+/// stride)` on this device. Out-of-range indices set the device error word
+/// and mark their position skipped.
+pub fn adv_offsets(bshape: &[usize], indices: &[(&Tensor, usize, isize)], device: crate::Device) -> Result<Tensor> {
+    let off = empty(bshape, crate::DType::I64, device)?;
+    let n = off.numel();
+    if n == 0 {
+        return Ok(off);
+    }
+    let g = gpu(device.index().unwrap_or(0))?;
+    let f = g.function("index", "adv_offset")?;
+    let grid = n.div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
+    for (k, &(ix, size, stride)) in indices.iter().enumerate() {
+        let is = crate::cpu::map::broadcast_strides(ix, bshape);
+        let geo = Geo::new(bshape, [off.strides(), &is])?;
+        let (po, pi, err) = (dptr(&off)?, dptr(ix)?, g.error_flag()?);
+        let (size, stride, first) = (size as i64, stride as i64, (k == 0) as i32);
+        g.launch(f, grid, BLOCK, &mut [arg(&geo), arg(&po), arg(&pi), arg(&size), arg(&stride), arg(&first), arg(&err)])?;
+    }
+    Ok(off)
+}
+
+/// Strides of the walk over `[bshape..., rest...]` for the offsets tensor
+/// (dense over the broadcast dims) and for `src`'s remaining dims.
+fn adv_strides(adv: &Tensor, src: &Tensor, nadv: usize) -> (Vec<isize>, Vec<isize>) {
+    let nb = adv.ndim();
+    let rest = &src.strides()[nadv..];
+    let a = adv.strides().iter().copied().chain(rest.iter().map(|_| 0)).collect();
+    let s = std::iter::repeat_n(0, nb).chain(rest.iter().copied()).collect();
+    (a, s)
+}
+
+/// `src[...]` read at `adv` offsets: `src` has its `nadv` indexed dims first;
+/// the result (contiguous, `out_shape`) holds flat dim `perm[j]` at dim j.
+pub fn index_gather(src: &Tensor, nadv: usize, adv: &Tensor, out_shape: &[usize], perm: &[i64]) -> Result<Tensor> {
+    const NAMES: [&str; 9] = per_dtype!("index_gather");
+    let out = empty(out_shape, src.dtype(), src.device())?;
+    let n = out.numel();
+    if n == 0 {
+        return Ok(out);
+    }
+    let mut flat_shape = vec![0; out_shape.len()];
+    let mut out_strides = vec![0; out_shape.len()];
+    for (j, &p) in perm.iter().enumerate() {
+        flat_shape[p as usize] = out_shape[j];
+        out_strides[p as usize] = out.strides()[j];
+    }
+    let (adv_st, src_st) = adv_strides(adv, src, nadv);
+    let g = gpu(src.device().index().unwrap_or(0))?;
+    let geo = Geo::new(&flat_shape, [&out_strides, &adv_st, &src_st])?;
+    let (po, pa, ps) = (dptr(&out)?, dptr(adv)?, dptr(src)?);
+    let f = g.function("index", NAMES[dtype_index(src.dtype())])?;
+    let grid = n.div_ceil(BLOCK as usize * 4).min(i32::MAX as usize) as u32;
+    g.launch(f, grid, BLOCK, &mut [arg(&geo), arg(&po), arg(&pa), arg(&ps)])?;
+    Ok(out)
+}
+
+/// In place: `dst` (indexed dims first) at `adv` offsets = (or accumulates)
+/// `values` (dst's dtype), already laid out over `[bshape..., rest...]`.
+pub fn index_put(dst: &Tensor, nadv: usize, adv: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+    const NAMES: [&str; 9] = per_dtype!("index_put");
+    let n = values.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let (adv_st, dst_st) = adv_strides(adv, dst, nadv);
+    let g = gpu(dst.device().index().unwrap_or(0))?;
+    let geo = Geo::new(values.shape(), [&dst_st, &adv_st, values.strides()])?;
+    let (pd, pa, pv) = (dptr(dst)?, dptr(adv)?, dptr(values)?);
+    let mode = accumulate_mode(dst.dtype(), accumulate);
+    let f = g.function("index", NAMES[dtype_index(dst.dtype())])?;
+    let grid = n.div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
+    g.launch(f, grid, BLOCK, &mut [arg(&geo), arg(&pd), arg(&pa), arg(&pv), arg(&mode)])
+}
+
+/// The kernels' accumulation mode: 0 store, 1 add, 2 or (bool).
+fn accumulate_mode(dt: crate::DType, accumulate: bool) -> i32 {
+    match (accumulate, dt) {
+        (false, _) => 0,
+        (true, crate::DType::Bool) => 2,
+        (true, _) => 1,
+    }
 }

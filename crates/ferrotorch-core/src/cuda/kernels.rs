@@ -23,6 +23,7 @@ modules!(
     "elementwise_bf16",
     "elementwise_f32",
     "elementwise_f64",
+    "compact",
     "conv",
     "index",
     "optim",

@@ -9,6 +9,7 @@ pub(crate) mod conv;
 pub mod device;
 pub mod elementwise;
 mod emulator;
+pub mod compact;
 pub mod index;
 pub(crate) mod optim;
 mod kernels;

@@ -130,6 +130,14 @@ fn wrap_index(ix: i64, size: usize, dim: usize) -> Result<isize> {
     Ok((if ix < 0 { ix + s } else { ix }) as isize)
 }
 
+/// Per broadcast position of the index tensors, the element offset they
+/// select: computed on the host for CPU tensors, by a kernel on CUDA (where
+/// out-of-range indices are reported at the next synchronization).
+enum AdvOffsets {
+    Host(Vec<isize>),
+    Device(Tensor),
+}
+
 /// The resolved form of an advanced index (PyTorch's `AdvancedIndex`).
 struct AdvIndex {
     /// `src` permuted so the indexed dims come first.
@@ -139,14 +147,20 @@ struct AdvIndex {
     /// broadcast shape of the index tensors
     bshape: Vec<usize>,
     /// per broadcast position: the element offset contributed by the indices
-    adv_off: Vec<isize>,
+    adv_off: AdvOffsets,
     /// where the broadcast dims go in the result (0 when moved to the front)
     insert_at: usize,
 }
 
 impl AdvIndex {
     fn new(src: &Tensor, indices: &[Option<Tensor>]) -> Result<AdvIndex> {
-        crate::ops::cpu_only("aten::index.Tensor", &[&[src][..], &indices.iter().flatten().collect::<Vec<_>>()].concat())?;
+        // CPU index tensors may index a CUDA tensor (as in PyTorch), not the reverse
+        if !src.is_cuda() && indices.iter().flatten().any(|t| t.is_cuda()) {
+            bail!(
+                runtime,
+                "indices should be either on cpu or on the same device as the indexed tensor (cpu)"
+            );
+        }
         // Expand bool/uint8 masks into one long index per mask dimension.
         let mut idx: Vec<Option<Tensor>> = Vec::new();
         for (i, t) in indices.iter().enumerate() {
@@ -210,21 +224,34 @@ impl AdvIndex {
         let rest: Vec<usize> = (0..src.ndim()).filter(|d| !adv.contains(d)).collect();
         let perm: Vec<i64> = adv.iter().chain(rest.iter()).map(|&d| d as i64).collect();
         let psrc = src.permute(&perm)?;
-        let nb: usize = bshape.iter().product();
-        let mut adv_off = vec![0isize; nb];
-        for (k, &a) in adv.iter().enumerate() {
-            let t = idx[a]
-                .as_ref()
-                .unwrap()
-                .broadcast_to(&bshape)?
-                .contiguous()?;
-            let ids = unsafe { t.as_slice::<i64>() };
-            let (size, stride) = (src.shape()[a], src.strides()[a]);
-            for (o, &ix) in adv_off.iter_mut().zip(ids) {
-                *o += wrap_index(ix, size, a)? * stride;
+        let adv_off = if src.is_cuda() {
+            let on_device: Vec<Tensor> = adv
+                .iter()
+                .map(|&a| idx[a].as_ref().unwrap().to_device(src.device()))
+                .collect::<Result<_>>()?;
+            let parts: Vec<(&Tensor, usize, isize)> = adv
+                .iter()
+                .zip(&on_device)
+                .map(|(&a, t)| (t, src.shape()[a], src.strides()[a]))
+                .collect();
+            AdvOffsets::Device(crate::cuda::index::adv_offsets(&bshape, &parts, src.device())?)
+        } else {
+            let nb: usize = bshape.iter().product();
+            let mut adv_off = vec![0isize; nb];
+            for &a in &adv {
+                let t = idx[a]
+                    .as_ref()
+                    .unwrap()
+                    .broadcast_to(&bshape)?
+                    .contiguous()?;
+                let ids = unsafe { t.as_slice::<i64>() };
+                let (size, stride) = (src.shape()[a], src.strides()[a]);
+                for (o, &ix) in adv_off.iter_mut().zip(ids) {
+                    *o += wrap_index(ix, size, a)? * stride;
+                }
             }
-            let _ = k;
-        }
+            AdvOffsets::Host(adv_off)
+        };
         Ok(AdvIndex {
             src: psrc,
             nadv: adv.len(),
@@ -277,7 +304,7 @@ impl Tensor {
         if self.is_cuda() {
             // one integer index tensor after plain dims: an index_select
             let k = indices.iter().take_while(|i| i.is_none()).count();
-            if let (Some(Some(ix)), true) = (indices.get(k), indices[k + 1..].iter().all(Option::is_none)) {
+            if let (Some(Some(ix)), true) = (indices.get(k), indices.iter().skip(k + 1).all(Option::is_none)) {
                 if ix.dtype() == DType::I64 && k < self.ndim() {
                     // CPU index tensors may index CUDA tensors, as in PyTorch
                     let flat = ix.reshape(&[-1])?.to_device(self.device())?;
@@ -291,13 +318,20 @@ impl Tensor {
             }
         }
         let ai = AdvIndex::new(self, indices)?;
+        let adv_off = match &ai.adv_off {
+            AdvOffsets::Host(o) => o,
+            AdvOffsets::Device(off) => {
+                // written straight in result order
+                return crate::cuda::index::index_gather(&ai.src, ai.nadv, off, &ai.result_shape(), &ai.result_perm());
+            }
+        };
         let rest = ai.rest_offsets();
         let flat = ai.flat_shape();
-        let n = ai.adv_off.len() * rest.len();
+        let n = adv_off.len() * rest.len();
         let out = dispatch!(self.dtype(), T => {
             let base = unsafe { ai.src.ptr::<T>() };
             let mut out: Vec<T> = Vec::with_capacity(n);
-            for &a in &ai.adv_off {
+            for &a in adv_off {
                 for &r in &rest {
                     out.push(unsafe { *base.offset(a + r) });
                 }
@@ -336,13 +370,31 @@ impl Tensor {
         let nr = (ai.src.ndim() - ai.nadv) as i64;
         let p = ai.insert_at as i64;
         let inv: Vec<i64> = (p..p + nb).chain(0..p).chain(p + nb..nb + nr).collect();
+        let adv_off = match &ai.adv_off {
+            AdvOffsets::Host(o) => o,
+            AdvOffsets::Device(off) => {
+                // values are read in place (broadcast, not materialized) unless
+                // they need converting or alias self
+                let v = values.to_device(self.device())?;
+                let aliased = v.storage().ptr_eq(self.storage());
+                let v = if v.dtype() != self.dtype() || aliased {
+                    crate::ops::cast::cast_copy(&v, self.dtype())?
+                } else {
+                    v
+                };
+                let vb = v.broadcast_to(&rshape)?.permute(&inv)?;
+                crate::cuda::index::index_put(&ai.src, ai.nadv, off, &vb, accumulate)?;
+                self.bump_version();
+                return Ok(());
+            }
+        };
         let v = crate::ops::cast::cast_copy(&vb.permute(&inv)?, self.dtype())?;
         let rest = ai.rest_offsets();
         dispatch!(self.dtype(), T => {
             let base = unsafe { ai.src.ptr::<T>() };
             let vals = unsafe { v.as_slice::<T>() };
             let mut k = 0;
-            for &a in &ai.adv_off {
+            for &a in adv_off {
                 for &r in &rest {
                     unsafe {
                         let p = base.offset(a + r);
@@ -374,7 +426,9 @@ impl Tensor {
 
     /// `torch.nonzero(self)`: an `[n, ndim]` int64 tensor of the nonzero positions.
     pub fn nonzero(&self) -> Result<Tensor> {
-        crate::ops::cpu_only("aten::nonzero", &[self])?;
+        if self.is_cuda() {
+            return crate::cuda::compact::nonzero(self);
+        }
         let nd = self.ndim();
         let shape = self.shape().to_vec();
         let mut out: Vec<i64> = Vec::new();
@@ -404,7 +458,7 @@ impl Tensor {
         if self.ndim() == 0 {
             // a 0-d input behaves like a 1-element 1-D one
             let n = nz.shape()[0];
-            return Ok(vec![Tensor::from_vec_unchecked(vec![0i64; n], &[n])]);
+            return Ok(vec![Tensor::zeros_on(&[n], DType::I64, self.device())?]);
         }
         (0..self.ndim())
             .map(|k| nz.select(1, k as i64)?.contiguous())
@@ -447,11 +501,70 @@ impl Tensor {
         record_if_needed!([self], grad::masked_select(self, mask));
         check_bool_mask(mask, "masked_select")?;
         let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
+        if self.is_cuda() {
+            crate::ops::check_same_device(&[self, mask])?;
+            let m = mask.to_device(self.device())?.broadcast_to(&shape)?;
+            return crate::cuda::compact::masked_compact(&self.broadcast_to(&shape)?, &m, None);
+        }
         let (s, m) = (self.broadcast_to(&shape)?, mask.broadcast_to(&shape)?);
         if shape.is_empty() {
             return s.reshape(&[1])?.index(&[Some(m.reshape(&[1])?)]);
         }
         s.index(&[Some(m.contiguous()?)])?.reshape(&[-1])
+    }
+
+    /// The elements of `self` where the bool `mask` (same shape) is true, in
+    /// row-major order, then zeros up to `len` elements (at least the true
+    /// count): masked_scatter's source gradient, with no size read back.
+    pub(crate) fn masked_select_padded(&self, mask: &Tensor, len: usize) -> Result<Tensor> {
+        if self.is_cuda() {
+            return crate::cuda::compact::masked_compact(self, mask, Some(len));
+        }
+        let sel = self.masked_select(mask)?;
+        let pad = Tensor::zeros_on(&[len - sel.numel()], self.dtype(), self.device())?;
+        crate::ops::shape::cat(&[sel, pad], 0)
+    }
+
+    /// `self.masked_scatter(mask, source)`: a copy of `self` (broadcast with
+    /// `mask`) whose true positions take `source`'s leading elements in
+    /// row-major order.
+    pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        record_if_needed!([self, source], grad::masked_scatter(self, mask, source));
+        check_bool_mask(mask, "masked_scatter_")?;
+        crate::ops::check_same_device(&[self, mask, source])?;
+        if source.dtype() != self.dtype() {
+            bail!(
+                runtime,
+                "masked_scatter: expected self and source to have same dtypes but got{} and {}",
+                self.dtype().legacy_name().trim_end_matches("Tensor"),
+                source.dtype().legacy_name().trim_end_matches("Tensor")
+            );
+        }
+        let shape = crate::layout::broadcast_shapes(self.shape(), mask.shape())?;
+        // a private dense copy to write into
+        let out = crate::ops::cast::cast_copy(&self.broadcast_to(&shape)?, self.dtype())?;
+        let m = mask.to_device(self.device())?.broadcast_to(&shape)?;
+        let src = source.to_device(self.device())?.reshape(&[-1])?.contiguous()?;
+        if self.is_cuda() {
+            crate::cuda::compact::masked_expand(&out, &m, &src)?;
+            return Ok(out);
+        }
+        let m = m.contiguous()?;
+        let flags = unsafe { m.as_slice::<bool>() };
+        if flags.iter().filter(|&&f| f).count() > src.numel() {
+            bail!(runtime, "Number of elements of source < number of ones in mask");
+        }
+        dispatch!(self.dtype(), T => {
+            let (o, sv) = unsafe { (out.ptr::<T>(), src.as_slice::<T>()) };
+            let mut k = 0;
+            for (i, &f) in flags.iter().enumerate() {
+                if f {
+                    unsafe { *o.add(i) = sv[k] };
+                    k += 1;
+                }
+            }
+        });
+        Ok(out)
     }
 
     /// `torch.masked_fill(self, mask, value)`; `mask` broadcasts to `self`.

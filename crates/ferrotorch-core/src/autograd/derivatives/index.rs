@@ -243,12 +243,37 @@ pub(crate) fn masked_select(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
         || x.masked_select(mask),
         || vec![Save::T(mask.clone())],
         move |s, g, _| {
+            // masked_scatter into zeros: no count read back from a device
             let shape = crate::layout::broadcast_shapes(&x_shape, s[0].shape())?;
-            let flat_mask = s[0].broadcast_to(&shape)?.reshape(&[-1])?;
-            let z = Tensor::zeros_on(&[flat_mask.numel()], g.dtype(), g.device())?;
-            let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            let r = z.index_put(&[Some(flat_mask)], g, false)?;
-            Ok(vec![Some(r.reshape(&dims)?)])
+            let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
+            Ok(vec![Some(z.masked_scatter(&s[0], g)?)])
+        },
+    )
+}
+
+/// `masked_scatter(x, mask, source)`: x's grad is zero where the mask took
+/// source; source's is the grad at those positions (zeros for the unused tail).
+pub(crate) fn masked_scatter(x: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let src_shape: Vec<i64> = source.shape().iter().map(|&s| s as i64).collect();
+    let src_n = source.numel();
+    op(
+        "MaskedScatterBackward0",
+        &[x, source],
+        || x.masked_scatter(mask, source),
+        || vec![Save::T(mask.clone())],
+        move |s, g, needs| {
+            let m = s[0].broadcast_to(g.shape())?;
+            let gx = if needs[0] {
+                Some(g.masked_fill(&m, &Tensor::zeros_on(&[], g.dtype(), g.device())?)?)
+            } else {
+                None
+            };
+            let gs = if needs[1] {
+                Some(g.masked_select_padded(&m, src_n)?.reshape(&src_shape)?)
+            } else {
+                None
+            };
+            Ok(vec![gx, gs])
         },
     )
 }
