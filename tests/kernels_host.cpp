@@ -74,6 +74,7 @@
   extern "C" void launch_unique_scatter_##NAME(void **p) {                                       \
     unique_scatter_##NAME(ARG(i64, 0), ARG(const S *, 1), ARG(const i64 *, 2), ARG(const i64 *, 3), \
                           ARG(S *, 4), ARG(i64 *, 5), ARG(i64 *, 6));                            \
+  }                                                                                              \
   extern "C" void launch_index_gather_##NAME(void **p) {                                         \
     index_gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3));      \
   }                                                                                              \
