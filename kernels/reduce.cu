@@ -178,28 +178,86 @@ __device__ __forceinline__ void reduce(const RGeo &g, int op, int dst, void *out
 }
 
 // Inclusive cumsum / cumprod along the middle dim of a contiguous
-// [outer, n, inner] input into an output of the same layout: one thread per
-// row, accumulating in double or int64 as the CPU kernel does.
+// [outer, n, inner] input into an output of the same layout, accumulating in
+// double or int64 as the CPU kernel does. Each row is cut into chunks of
+// `chunk` elements, one thread per (row, chunk), so a few long rows still fill
+// the GPU (chunk == n: one thread per row). With several chunks the launches are
+//   scan_totals: each chunk's total into carry[row * chunks + c];
+//   scan_carry:  per row, carry becomes the exclusive running total (in place);
+//   scan:        each chunk scans its elements, starting from its carry.
+// Accumulators travel as 64-bit words: a double for floats, an int64 else
+// (integer sums and products wrap, so any grouping gives the CPU's answer).
+union Acc64 { double f; u64 k; };
+
 template <typename S>
-__device__ __forceinline__ void scan(i64 outer, i64 n, i64 inner, int prod, S *__restrict__ out,
-                                     const S *__restrict__ in) {
-  typedef typename Ty<S>::C C;
-  for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < outer * inner; t += (i64)gridDim.x * blockDim.x) {
-    const i64 base = (t / inner) * n * inner + t % inner;
-    double f = prod ? 1.0 : 0.0;
-    u64 k = prod ? 1 : 0;
-    for (i64 j = 0; j < n; j++) {
-      const i64 off = base + j * inner;
-      const C x = Ty<S>::load(in[off]);
-      if constexpr (IsFloat<C>::value) {
-        f = prod ? f * (double)x : f + (double)x;
-        out[off] = Ty<S>::store((C)f);
-      } else {
-        k = prod ? k * (u64)(i64)x : k + (u64)(i64)x;
-        out[off] = (S)(i64)k;
-      }
+__device__ __forceinline__ Acc64 scan_start(int prod) {
+  Acc64 a;
+  if constexpr (IsFloat<typename Ty<S>::C>::value) a.f = prod ? 1.0 : 0.0;
+  else a.k = prod ? 1 : 0;
+  return a;
+}
+
+template <typename S>
+__device__ __forceinline__ Acc64 scan_step(Acc64 a, typename Ty<S>::C x, int prod) {
+  if constexpr (IsFloat<typename Ty<S>::C>::value) a.f = prod ? a.f * (double)x : a.f + (double)x;
+  else a.k = prod ? a.k * (u64)(i64)x : a.k + (u64)(i64)x;
+  return a;
+}
+
+template <typename S>
+__device__ __forceinline__ Acc64 scan_join(Acc64 a, Acc64 b, int prod) {
+  if constexpr (IsFloat<typename Ty<S>::C>::value) a.f = prod ? a.f * b.f : a.f + b.f;
+  else a.k = prod ? a.k * b.k : a.k + b.k;
+  return a;
+}
+
+// Calls f(t, row base offset, first j, end j) for each (row, chunk) item t.
+template <typename F>
+__device__ __forceinline__ void scan_items(i64 outer, i64 n, i64 inner, i64 chunk, F f) {
+  const i64 chunks = (n + chunk - 1) / chunk;
+  for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < outer * inner * chunks;
+       t += (i64)gridDim.x * blockDim.x) {
+    const i64 row = t / chunks, c = t % chunks;
+    const i64 j0 = c * chunk, j1 = j0 + chunk < n ? j0 + chunk : n;
+    f(t, (row / inner) * n * inner + row % inner, j0, j1);
+  }
+}
+
+template <typename S>
+__device__ __forceinline__ void scan_totals(i64 outer, i64 n, i64 inner, i64 chunk, int prod,
+                                            Acc64 *__restrict__ carry, const S *__restrict__ in) {
+  scan_items(outer, n, inner, chunk, [&](i64 t, i64 base, i64 j0, i64 j1) {
+    Acc64 a = scan_start<S>(prod);
+    for (i64 j = j0; j < j1; j++) a = scan_step<S>(a, Ty<S>::load(in[base + j * inner]), prod);
+    carry[t] = a;
+  });
+}
+
+template <typename S>
+__device__ __forceinline__ void scan_carry(i64 rows, i64 chunks, int prod, Acc64 *__restrict__ carry) {
+  for (i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += (i64)gridDim.x * blockDim.x) {
+    Acc64 run = scan_start<S>(prod);
+    for (i64 c = 0; c < chunks; c++) {
+      const Acc64 total = carry[r * chunks + c];
+      carry[r * chunks + c] = run;
+      run = scan_join<S>(run, total, prod);
     }
   }
+}
+
+template <typename S>
+__device__ __forceinline__ void scan(i64 outer, i64 n, i64 inner, i64 chunk, int prod, S *__restrict__ out,
+                                     const S *__restrict__ in, const Acc64 *__restrict__ carry) {
+  typedef typename Ty<S>::C C;
+  scan_items(outer, n, inner, chunk, [&](i64 t, i64 base, i64 j0, i64 j1) {
+    Acc64 a = carry ? carry[t] : scan_start<S>(prod);
+    for (i64 j = j0; j < j1; j++) {
+      const i64 off = base + j * inner;
+      a = scan_step<S>(a, Ty<S>::load(in[off]), prod);
+      if constexpr (IsFloat<C>::value) out[off] = Ty<S>::store((C)a.f);
+      else out[off] = (S)(i64)a.k;
+    }
+  });
 }
 
 #define INSTANTIATE_REDUCE(S, NAME)                                                            \
@@ -210,9 +268,16 @@ __device__ __forceinline__ void scan(i64 outer, i64 n, i64 inner, int prod, S *_
                                                     const void *in) {                          \
     reduce<S, true>(g, op, dst, out, in);                                                      \
   }                                                                                            \
-  extern "C" __global__ void scan_##NAME(i64 outer, i64 n, i64 inner, int prod, S *out,       \
-                                         const S *in) {                                        \
-    scan<S>(outer, n, inner, prod, out, in);                                                   \
+  extern "C" __global__ void scan_##NAME(i64 outer, i64 n, i64 inner, i64 chunk, int prod, S *out, \
+                                         const S *in, const Acc64 *carry) {                    \
+    scan<S>(outer, n, inner, chunk, prod, out, in, carry);                                     \
+  }                                                                                            \
+  extern "C" __global__ void scan_totals_##NAME(i64 outer, i64 n, i64 inner, i64 chunk, int prod, \
+                                                Acc64 *carry, const S *in) {                   \
+    scan_totals<S>(outer, n, inner, chunk, prod, carry, in);                                   \
+  }                                                                                            \
+  extern "C" __global__ void scan_carry_##NAME(i64 rows, i64 chunks, int prod, Acc64 *carry) { \
+    scan_carry<S>(rows, chunks, prod, carry);                                                  \
   }
 INSTANTIATE_REDUCE(unsigned char, u8)
 INSTANTIATE_REDUCE(signed char, i8)

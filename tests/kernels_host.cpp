@@ -46,7 +46,15 @@
   COOP(reduce_partials_##NAME,                                                                   \
        reduce_partials_##NAME(ARG(RGeo, 0), ARG(int, 1), ARG(int, 2), ARG(void *, 3), ARG(const void *, 4))) \
   extern "C" void launch_scan_##NAME(void **p) {                                                 \
-    scan_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(int, 3), ARG(S *, 4), ARG(const S *, 5)); \
+    scan_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(int, 4), ARG(S *, 5),      \
+                ARG(const S *, 6), ARG(const Acc64 *, 7));                                       \
+  }                                                                                              \
+  extern "C" void launch_scan_totals_##NAME(void **p) {                                          \
+    scan_totals_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(int, 4),          \
+                       ARG(Acc64 *, 5), ARG(const S *, 6));                                      \
+  }                                                                                              \
+  extern "C" void launch_scan_carry_##NAME(void **p) {                                           \
+    scan_carry_##NAME(ARG(i64, 0), ARG(i64, 1), ARG(int, 2), ARG(Acc64 *, 3));                   \
   }                                                                                              \
   extern "C" void launch_gather_##NAME(void **p) {                                               \
     gather_##NAME(ARG(Geo, 0), ARG(S *, 1), ARG(const i64 *, 2), ARG(const S *, 3), ARG(i64, 4),  \

@@ -130,6 +130,21 @@ def test_cumsum_cumprod(device, dim):
     assert_close(t.cumsum(1), np.cumsum(x.numpy().transpose(2, 1, 0), axis=1))
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("shape,dim", [((5000,), 0), ((2, 7001), 1), ((4099, 3), 0), ((2, 3000, 2), 1)])
+def test_long_scans_in_chunks(device, shape, dim):
+    # few rows of more than 2048 elements: CUDA cuts them into chunks joined by carries
+    x = data(shape)
+    assert_close(on(device, x).cumsum(dim), np.cumsum(x.numpy(), axis=dim))
+    p = (data(shape) * 0.01 + 1).double()  # products that stay finite
+    assert_close(on(device, p).cumprod(dim), np.cumprod(p.numpy(), axis=dim), {torch.float64: (1e-10, 1e-12)})
+    # integers wrap like the CPU's int64 arithmetic, whatever the grouping
+    i = torch.from_numpy(np.random.default_rng(1).integers(-9, 9, shape)).to(torch.int8)
+    assert_same(on(device, i).cumsum(dim), i.cumsum(dim))
+    assert_same(on(device, i).cumprod(dim), i.cumprod(dim))
+    assert_same(on(device, i.bool()).cumsum(dim), i.bool().cumsum(dim))
+
+
 # Sizes that take every CUDA reduction path: a block, a warp or a thread per
 # output, one pass or two (partials), rows shorter and longer than a warp.
 ROW_LENGTHS = [1, 31, 32, 33, 1000, 5000]

@@ -13,6 +13,8 @@ use crate::{DType, Result, Tensor};
 
 const MAX_DIMS: usize = 8;
 const BLOCK: u32 = 256;
+/// Elements per thread of a chunked scan (rows too few to fill the GPU).
+const SCAN_CHUNK: usize = 1024;
 /// Resident threads per multiprocessor to aim for (latency hiding).
 const THREADS_PER_SM: usize = 2048;
 /// Bytes of one partial accumulator (the kernels' largest `Red::A`).
@@ -148,18 +150,45 @@ pub fn reduce(t: &Tensor, dims: &[usize], op: ReduceOp, out: DType) -> Result<Te
 /// Inclusive cumsum (or cumprod with `prod`) along dim `d` of the contiguous
 /// CUDA tensor `x`, in `x`'s dtype (the caller's result dtype).
 pub fn scan(x: &Tensor, d: usize, prod: bool) -> Result<Tensor> {
-    const NAMES: [&str; 9] = per_dtype!("scan");
+    const SCAN: [&str; 9] = per_dtype!("scan");
+    const TOTALS: [&str; 9] = per_dtype!("scan_totals");
+    const CARRY: [&str; 9] = per_dtype!("scan_carry");
     let out = empty(x.shape(), x.dtype(), x.device())?;
     let (outer, n, inner): (usize, usize, usize) =
         (x.shape()[..d].iter().product(), x.shape()[d], x.shape()[d + 1..].iter().product());
-    if outer * inner == 0 || n == 0 {
+    let rows = outer * inner;
+    if rows == 0 || n == 0 {
         return Ok(out);
     }
     let gp = gpu(x.device().index().unwrap_or(0))?;
-    let f = gp.function("reduce", NAMES[dtype_index(x.dtype())])?;
-    let (o, nn, i, p) = (outer as i64, n as i64, inner as i64, prod as i32);
+    let k = dtype_index(x.dtype());
+    // Too few rows to fill the GPU: cut each row into chunks (three launches
+    // through a carry buffer) rather than leave one thread a long serial scan.
+    let wanted = gp.multiprocessors() * 2048;
+    let chunk = if rows >= wanted || n <= 2 * SCAN_CHUNK { n } else { n.div_ceil(n.div_ceil(SCAN_CHUNK).min(wanted.div_ceil(rows))) };
+    let chunks = n.div_ceil(chunk);
+    let items = rows * chunks;
+    let (o, nn, i, c, p) = (outer as i64, n as i64, inner as i64, chunk as i64, prod as i32);
     let (po, pi) = (dptr(&out)?, dptr(x)?);
-    let grid = (outer * inner).div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
-    gp.launch(f, grid, BLOCK, &mut [arg(&o), arg(&nn), arg(&i), arg(&p), arg(&po), arg(&pi)])?;
+    let grid = |work: usize| work.div_ceil(BLOCK as usize).min(i32::MAX as usize) as u32;
+    let carry = if chunks > 1 {
+        // one 64-bit accumulator (a double or an int64) per (row, chunk)
+        let carry = empty(&[items], DType::I64, x.device())?;
+        let pc = dptr(&carry)?;
+        let f = gp.function("reduce", TOTALS[k])?;
+        gp.launch(f, grid(items), BLOCK, &mut [arg(&o), arg(&nn), arg(&i), arg(&c), arg(&p), arg(&pc), arg(&pi)])?;
+        let (r, ch) = (rows as i64, chunks as i64);
+        let f = gp.function("reduce", CARRY[k])?;
+        gp.launch(f, grid(rows), BLOCK, &mut [arg(&r), arg(&ch), arg(&p), arg(&pc)])?;
+        Some(carry)
+    } else {
+        None
+    };
+    let pc = match &carry {
+        Some(t) => dptr(t)?,
+        None => 0,
+    };
+    let f = gp.function("reduce", SCAN[k])?;
+    gp.launch(f, grid(items), BLOCK, &mut [arg(&o), arg(&nn), arg(&i), arg(&c), arg(&p), arg(&po), arg(&pi), arg(&pc)])?;
     Ok(out)
 }
