@@ -77,17 +77,11 @@ def tiny_setup(ops):
     return setup
 
 
-def sum_setup(n):
+def method_setup(fn, *shape):
+    """``fn`` applied to one random tensor of ``shape``."""
     def setup(lib):
-        a = randn(lib, n)
-        return lambda: a.sum()
-    return setup
-
-
-def log_softmax_setup(rows, cols):
-    def setup(lib):
-        a = randn(lib, rows, cols)
-        return lambda: a.log_softmax(1)
+        a = randn(lib, *shape)
+        return lambda: fn(a)
     return setup
 
 
@@ -103,13 +97,6 @@ def tiny_backward_setup(ops):
             y.backward()
             w.grad = None
         return run
-    return setup
-
-
-def sort_setup(rows, cols):
-    def setup(lib):
-        a = randn(lib, rows, cols)
-        return lambda: a.sort(1)
     return setup
 
 
@@ -150,12 +137,12 @@ CASES = [
     Case("matmul 4096 float32", "GFLOP/s", matmul_setup(4096), work=2 * 4096 ** 3, iters=10, target=0.95),
     Case("tiny add (1 element)", "us/op", tiny_setup(1000), work=1000, iters=5, target=1.0),
     # CUDA backend II
-    Case("sum 64M float32", "GB/s", sum_setup(64 * M), work=4 * 64 * M, iters=20, target=0.90),
-    Case("log_softmax 4096x1024 float32", "GB/s", log_softmax_setup(4096, 1024), work=2 * 4 * 4096 * 1024,
+    Case("sum 64M float32", "GB/s", method_setup(lambda a: a.sum(), 64 * M), work=4 * 64 * M, iters=20, target=0.90),
+    Case("log_softmax 4096x1024 float32", "GB/s", method_setup(lambda a: a.log_softmax(1), 4096, 1024), work=2 * 4 * 4096 * 1024,
          iters=20, target=0.80),
     Case("20 tiny ops + backward", "us/op", tiny_backward_setup(20), work=20, iters=50, target=1.0),
     # no target: how the new kernels compare
-    Case("sort 4096x4096 float32", "GB/s", sort_setup(4096, 4096), work=(4 + 4 + 8) * 4096 * 4096, iters=5,
+    Case("sort 4096x4096 float32", "GB/s", method_setup(lambda a: a.sort(1), 4096, 4096), work=(4 + 4 + 8) * 4096 * 4096, iters=5,
          target=None),
     Case("conv2d 32x64x56x56 3x3 f+b", "GFLOP/s", conv_setup(32, 64, 56, 64), work=3 * 2 * 32 * 64 * 56 * 56 * 64 * 9,
          iters=5, target=None),

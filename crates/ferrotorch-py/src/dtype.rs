@@ -177,23 +177,33 @@ pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
     }
 }
 
-/// A device argument (torch.device, 'cuda:1', an int) as a concrete device;
-/// CUDA devices must exist (PyTorch's errors when there is no driver).
-pub fn extract_device(o: &Bound<'_, PyAny>) -> PyResult<Device> {
-    let d = if let Ok(d) = o.cast::<PyDevice>() {
-        *d.get()
+/// A device argument (torch.device, 'cuda:1', an int) as written: a bare
+/// "cuda" keeps index None.
+fn device_arg(o: &Bound<'_, PyAny>) -> PyResult<PyDevice> {
+    if let Ok(d) = o.cast::<PyDevice>() {
+        Ok(*d.get())
     } else if let Ok(s) = o.cast::<PyString>() {
-        parse_device(&s.to_cow()?, None)?
+        parse_device(&s.to_cow()?, None)
     } else if let Ok(i) = o.extract::<i64>() {
-        cuda_index(i)?
+        cuda_index(i)
     } else {
-        return Err(PyTypeError::new_err("expected a device"));
-    };
+        Err(PyTypeError::new_err("expected a device"))
+    }
+}
+
+/// `d` as a concrete device; CUDA devices must exist (PyTorch's errors when
+/// there is no driver).
+fn concrete(d: PyDevice) -> PyResult<Device> {
     let d = d.resolve();
     if let Device::Cuda(i) = d {
         ferrotorch_core::cuda::gpu(i).py()?;
     }
     Ok(d)
+}
+
+/// A device argument (torch.device, 'cuda:1', an int) as a concrete device.
+pub fn extract_device(o: &Bound<'_, PyAny>) -> PyResult<Device> {
+    concrete(device_arg(o)?)
 }
 
 /// `torch.set_default_device`: -1 the CPU, -2 "cuda" (the current device when
@@ -214,13 +224,7 @@ pub fn set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let code = match device.filter(|d| !d.is_none()) {
         None => -1,
         Some(o) => {
-            let d = if let Ok(d) = o.cast::<PyDevice>() {
-                *d.get()
-            } else if let Ok(s) = o.cast::<PyString>() {
-                parse_device(&s.to_cow()?, None)?
-            } else {
-                cuda_index(o.extract::<i64>()?)?
-            };
+            let d = device_arg(o)?;
             match (d.kind, d.index) {
                 (Device::Cpu, _) => -1,
                 (_, None) => -2,
@@ -245,15 +249,6 @@ pub fn get_default_device() -> PyDevice {
 pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
     match obj {
         Some(o) if !o.is_none() => extract_device(o),
-        _ => match default_device() {
-            PyDevice { kind: Device::Cpu, .. } => Ok(Device::Cpu),
-            d => {
-                let d = d.resolve();
-                if let Device::Cuda(i) = d {
-                    ferrotorch_core::cuda::gpu(i).py()?;
-                }
-                Ok(d)
-            }
-        },
+        _ => concrete(default_device()),
     }
 }
